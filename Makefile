@@ -77,7 +77,7 @@ LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIBSHMSCOPE := $(BUILD)/libshmscope.a
 # Libraries libshmscope.a needs; fragments may add to it.
-LIB_LDLIBS := -lpthread -lrt
+LIB_LDLIBS := -lpthread -lrt -lm
 
 $(LIBSHMSCOPE): $(LIB_OBJS)
 	$(quiet) AR $@
@@ -103,7 +103,7 @@ all: $(BINS) $(LIBS) $(TESTS)
 
 # --- dependencies ----------------------------------------------------------
 DEPS_PKGS := libncurses-dev libunwind-dev valgrind libdw-dev tmux pkg-config \
-	clang libclang-rt-14-dev cppcheck clang-tidy clang-format
+	clang libclang-rt-14-dev cppcheck clang-tidy clang-format python3
 deps:
 	$(Q)./mk/deps.sh $(DEPS_PKGS)
 
