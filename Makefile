@@ -61,7 +61,9 @@ Q := @
 quiet = @printf '  %-7s %s\n'
 endif
 
-# Filled in by the fragments.
+# Filled in by the fragments.  DEPS_PKGS: Debian packages `make deps` ensures.
+DEPS_PKGS := libncurses-dev libunwind-dev valgrind libdw-dev tmux pkg-config \
+	clang libclang-rt-14-dev cppcheck clang-tidy clang-format python3
 BINS :=
 LIBS :=
 TESTS :=
@@ -102,8 +104,6 @@ include $(sort $(wildcard */*.mk))
 all: $(BINS) $(LIBS) $(TESTS)
 
 # --- dependencies ----------------------------------------------------------
-DEPS_PKGS := libncurses-dev libunwind-dev valgrind libdw-dev tmux pkg-config \
-	clang libclang-rt-14-dev cppcheck clang-tidy clang-format python3
 deps:
 	$(Q)./mk/deps.sh $(DEPS_PKGS)
 
