@@ -6,9 +6,9 @@ static const struct {
 	const char *name;
 	const char *alias;
 } abi_names[ABI_COUNT] = {
-	[ABI_X86_64] = { "x86-64", "x86_64" },
-	[ABI_AARCH64] = { "aarch64", "arm64" },
-	[ABI_I386] = { "i386", "x86" },
+	[ABI_X86_64] = {"x86-64", "x86_64"},
+	[ABI_AARCH64] = {"aarch64", "arm64"},
+	[ABI_I386] = {"i386", "x86"},
 };
 
 enum abi_id abi_host(void)

@@ -7,12 +7,7 @@
 #ifndef SHMSCOPE_ABI_H
 #define SHMSCOPE_ABI_H
 
-enum abi_id {
-	ABI_X86_64,
-	ABI_AARCH64,
-	ABI_I386,
-	ABI_COUNT
-};
+enum abi_id { ABI_X86_64, ABI_AARCH64, ABI_I386, ABI_COUNT };
 
 /* The ABI this program was compiled for. */
 enum abi_id abi_host(void);

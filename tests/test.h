@@ -96,26 +96,26 @@ static inline uint64_t test_now_ms(void)
 
 static inline void test_pause_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 	nanosleep(&ts, NULL);
 }
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			test_fail(__FILE__, __LINE__, "%s", #cond);        \
-			return;                                            \
-		}                                                          \
+#define CHECK(cond)                                                 \
+	do {                                                        \
+		if (!(cond)) {                                      \
+			test_fail(__FILE__, __LINE__, "%s", #cond); \
+			return;                                     \
+		}                                                   \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                    \
-	do {                                                               \
-		long long a_ = (long long)(a), b_ = (long long)(b);        \
-		if (a_ != b_) {                                            \
-			test_fail(__FILE__, __LINE__,                      \
+#define CHECK_INT(a, b)                                                      \
+	do {                                                                 \
+		long long a_ = (long long)(a), b_ = (long long)(b);          \
+		if (a_ != b_) {                                              \
+			test_fail(__FILE__, __LINE__,                        \
 				  "%s == %s: %lld != %lld", #a, #b, a_, b_); \
-			return;                                            \
-		}                                                          \
+			return;                                              \
+		}                                                            \
 	} while (0)
 
 #define CHECK_STR(a, b)                                                    \
@@ -130,18 +130,19 @@ static inline void test_pause_ms(int ms)
 	} while (0)
 
 /* Poll COND every millisecond until it holds; fail the test after MS. */
-#define WAIT_FOR(cond, ms)                                                 \
-	do {                                                               \
-		uint64_t dl_ = test_now_ms() + (ms);                       \
-		while (!(cond)) {                                          \
-			if (test_now_ms() > dl_) {                         \
-				test_fail(__FILE__, __LINE__,              \
-					  "timed out after %d ms waiting for %s", \
-					  (int)(ms), #cond);               \
-				return;                                    \
-			}                                                  \
-			test_pause_ms(1);                                  \
-		}                                                          \
+#define WAIT_FOR(cond, ms)                                                     \
+	do {                                                                   \
+		uint64_t dl_ = test_now_ms() + (ms);                           \
+		while (!(cond)) {                                              \
+			if (test_now_ms() > dl_) {                             \
+				test_fail(__FILE__, __LINE__,                  \
+					  "timed out after %d ms waiting for " \
+					  "%s",                                \
+					  (int)(ms), #cond);                   \
+				return;                                        \
+			}                                                      \
+			test_pause_ms(1);                                      \
+		}                                                              \
 	} while (0)
 
 #define RUN(fn) test_run(#fn, fn)
