@@ -22,6 +22,10 @@ T_PIDS=""
 T_SHMS=""
 T_SYSV=""
 T_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/shmscope-test.XXXXXX")
+# Names registered by t_name, which usually runs in a $(...) subshell and so
+# cannot set a variable of ours: they go to a file instead.
+T_NAMES="$T_ROOT/names"
+: >"$T_NAMES"
 T=""
 
 t_cleanup() {
@@ -30,8 +34,11 @@ t_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	T_PIDS=""
-	for s in $T_SHMS; do rm -f "/dev/shm/${s#/}"; done
+	for s in $T_SHMS $(cat "$T_NAMES" 2>/dev/null); do
+		rm -f "/dev/shm/${s#/}"
+	done
 	T_SHMS=""
+	: >"$T_NAMES" 2>/dev/null
 	for k in $T_SYSV; do ipcrm -M "$k" 2>/dev/null; done
 	T_SYSV=""
 }
@@ -46,7 +53,7 @@ trap 't_exit; exit 130' INT TERM
 # A name for a POSIX segment unique to this test run; it is removed later.
 t_name() {
 	local n="/shmscope-t-${1:-x}-$$-$RANDOM"
-	T_SHMS="$T_SHMS $n"
+	echo "$n" >>"$T_NAMES"
 	echo "$n"
 }
 
