@@ -621,7 +621,7 @@ static int summary(struct parent *p)
 
 	errs = atomic_load(&ctl->errors);
 	printf("ring: %" PRIu64 " messages from %u producer%s to %u consumer%s "
-				"in %.3f s (%.0f msg/s)",
+	       "in %.3f s (%.0f msg/s)",
 	       n, p->o.producers, p->o.producers > 1 ? "s" : "", p->o.consumers,
 	       p->o.consumers > 1 ? "s" : "", t, t > 0 ? (double)n / t : 0.0);
 	if (left)
