@@ -67,9 +67,14 @@ int ring_check_seq(struct ring_ctl *ctl, const struct ring_opts *o,
 		return 1;
 	}
 	want = ctl->next_seq[m->producer];
-	ctl->next_seq[m->producer] = m->seq + 1;
-	if (m->seq == want)
+	if (m->seq == want) {
+		ctl->next_seq[m->producer] = want + 1;
 		return 0;
+	}
+	/* After a gap, expect what follows what came; after a step back,
+	 * keep expecting what we did, so one fault is reported once. */
+	if (m->seq > want)
+		ctl->next_seq[m->producer] = m->seq + 1;
 	snprintf(why, n,
 		 "producer %" PRIu32 ": got message %" PRIu64
 		 ", expected %" PRIu64 " (%s)",
