@@ -1,4 +1,84 @@
-#!/bin/sh
-# make demo: for now, show what shmscope ls sees.
-"$BIN/shmscope" --version
-"$BIN/shmscope" ls
+#!/usr/bin/env bash
+# make demo: start the classic ring (2 producers, 2 consumers, 5 messages a
+# second each) in --hold mode, look at it from outside, stop it, and check
+# that it left nothing behind.  Needs no terminal and reads no input.
+set -u
+: "${BUILD:=build}" "${BIN:=$BUILD/bin}"
+RING=$BIN/ring
+NAME=/shmscope-demo-$$
+LOG=$(mktemp "${TMPDIR:-/tmp}/shmscope-demo.XXXXXX")
+PID=""
+
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill -TERM "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	rm -f "/dev/shm/${NAME#/}" "$LOG"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for MS CMD...: poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local n=$(($1 / 50))
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ "$n" -le 0 ] && return 1
+		sleep 0.05
+	done
+}
+
+off() { "$RING" --offsets | awk -v f="$1" '$1 == f { print $2 }'; }
+u32() { od -A n -t u4 -j "$(off "ring.$1")" -N 4 "/dev/shm/${NAME#/}" | tr -d ' '; }
+state() {
+	printf '  magic=0x%08x capacity=%s write_idx=%s read_idx=%s\n' \
+		"$(u32 magic)" "$(u32 capacity)" "$(u32 write_idx)" "$(u32 read_idx)"
+}
+read_at_least() { [ "$(u32 read_idx)" -ge "$1" ]; }
+kids() { [ "$(pgrep -P "$PID" | wc -l)" = 4 ]; }
+
+echo "\$ ring -n $NAME -p 2 -c 2 --rate 5 --hold &"
+"$RING" -n "$NAME" -p 2 -c 2 --rate 5 --hold >"$LOG" 2>&1 </dev/null &
+PID=$!
+if ! wait_for 5000 kids; then
+	echo "demo: the ring did not start:" >&2
+	cat "$LOG" >&2
+	exit 1
+fi
+sed 's/^/  /' "$LOG"
+echo "  (pid $PID; producers and consumers: $(pgrep -P "$PID" | xargs))"
+
+echo
+echo "The segment's header, read from /dev/shm${NAME} while it runs:"
+state
+wait_for 5000 read_at_least 10
+state
+wait_for 5000 read_at_least 20
+state
+
+echo
+echo "\$ shmscope ls"
+"$BIN/shmscope" ls 2>&1 | sed 's/^/  /'
+
+echo
+echo "\$ kill -TERM $PID"
+KIDS=$(pgrep -P "$PID")
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+PID=""
+tail -n 1 "$LOG" | sed 's/^/  /'
+echo "  exit status $rc"
+
+left=""
+[ -e "/dev/shm/${NAME#/}" ] && left="$left /dev/shm${NAME}"
+for k in $KIDS; do
+	[ -e "/proc/$k" ] && left="$left pid:$k"
+done
+if [ -n "$left" ] || [ "$rc" != 0 ]; then
+	echo "demo: FAILED: left behind:${left:- nothing, but exit status $rc}" >&2
+	exit 1
+fi
+echo "demo: nothing left behind (no /dev/shm${NAME}, no ring process)"
