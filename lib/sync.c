@@ -91,133 +91,103 @@ struct abi_layout {
 	const char *spin_src;
 };
 
-#define KINDS(mutex, sem, rwlock, cond, spin, barrier)        \
-	{                                                     \
-		0, mutex, sem, rwlock, cond, spin, barrier, 4 \
-	}
+/* The tables read best one ABI per block, a few fields a line. */
+/* clang-format off */
+#define KINDS(mutex, sem, rwlock, cond, spin, barrier) \
+	{ 0, mutex, sem, rwlock, cond, spin, barrier, 4 }
 
 static const struct abi_layout abi_layouts[ABI_COUNT] = {
-	[ABI_X86_64] =
-		{
-			/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h
-			   (__SIZEOF_*) */
-			.size = KINDS(40, 32, 56, 48, 4, 32),
-			.align = KINDS(8, 8, 8, 8, 4, 8),
-			/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock,
-			 * __count,
-			 * __owner, __nusers, __kind, short __spins, short
-			 * __elision,
-			 * __pthread_list_t __list */
-			.m_count = 4,
-			.m_owner = 8,
-			.m_kind = 16,
-			.m_list = 24,
-			.m_list_len = 16,
-			/* sysdeps/unix/sysv/linux/x86/force-elision.h */
-			.m_elision = true,
-			/* sysdeps/nptl/internaltypes.h: uint64_t data; int
-			   private */
-			.s_wide = true,
-			.s_private = 8,
-			/* sysdeps/x86/nptl/bits/struct_rwlock.h (__x86_64__) */
-			.r_cur_writer = 24,
-			.r_shared = 28,
-			.r_shared_len = 4,
-			.r_flags = 48,
-			.r_flags_len = 4,
-			/* sysdeps/x86_64/nptl/pthread_spin_lock.S: "lock decl",
-			 * taken when it reaches 0; pthread_spin_unlock.S stores
-			 * 1 */
-			.spin_free = 1,
-			.spin_src = "sysdeps/x86_64/nptl/pthread_spin_lock.S",
-		},
-	[ABI_AARCH64] =
-		{
-			/* sysdeps/aarch64/nptl/bits/pthreadtypes-arch.h */
-			.size = KINDS(48, 32, 56, 48, 4, 32),
-			.align = KINDS(8, 8, 8, 8, 4, 8),
-			/* sysdeps/aarch64/nptl/bits/struct_mutex.h: as the
-			 * generic sysdeps/nptl/bits/struct_mutex.h with int
-			 * __spins */
-			.m_count = 4,
-			.m_owner = 8,
-			.m_kind = 16,
-			.m_list = 24,
-			.m_list_len = 16,
-			.m_elision = false,
-			.s_wide = true,
-			.s_private = 8,
-			/* sysdeps/aarch64/nptl/bits/struct_rwlock.h */
-			.r_cur_writer = 24,
-			.r_shared = 28,
-			.r_shared_len = 4,
-			.r_flags = 48,
-			.r_flags_len = 4,
-			/* nptl/pthread_spin_lock.c: exchange/CAS 0 -> 1 */
-			.spin_free = 0,
-			.spin_src = "nptl/pthread_spin_lock.c",
-		},
-	[ABI_I386] =
-		{
-			/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h
-			   (!__x86_64__) */
-			.size = KINDS(24, 16, 32, 48, 4, 20),
-			.align = KINDS(4, 4, 4, 4, 4, 4),
-			/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock,
-			 * __count,
-			 * __owner, __kind, __nusers, union { spins; __list } */
-			.m_count = 4,
-			.m_owner = 8,
-			.m_kind = 12,
-			.m_list = 20,
-			.m_list_len = 0,
-			.m_elision = true,
-			/* sysdeps/nptl/internaltypes.h (!__HAVE_64B_ATOMICS):
-			 * unsigned value; int private; int pad; unsigned
-			 * nwaiters */
-			.s_wide = false,
-			.s_private = 4,
-			.s_nwaiters = 12,
-			/* sysdeps/x86/nptl/bits/struct_rwlock.h (!__x86_64__)
-			 */
-			.r_cur_writer = 28,
-			.r_shared = 25,
-			.r_shared_len = 1,
-			.r_flags = 24,
-			.r_flags_len = 1,
-			/* sysdeps/i386/nptl/pthread_spin_lock.S: as on x86-64
-			 */
-			.spin_free = 1,
-			.spin_src = "sysdeps/i386/nptl/pthread_spin_lock.S",
-		},
+	[ABI_X86_64] = {
+		/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h (__SIZEOF_*) */
+		.size  = KINDS(40, 32, 56, 48, 4, 32),
+		.align = KINDS(8, 8, 8, 8, 4, 8),
+		/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock, __count,
+		 * __owner, __nusers, __kind, short __spins, short __elision,
+		 * __pthread_list_t __list */
+		.m_count = 4, .m_owner = 8, .m_kind = 16,
+		.m_list = 24, .m_list_len = 16,
+		/* sysdeps/unix/sysv/linux/x86/force-elision.h */
+		.m_elision = true,
+		/* sysdeps/nptl/internaltypes.h: uint64_t data; int private */
+		.s_wide = true, .s_private = 8,
+		/* sysdeps/x86/nptl/bits/struct_rwlock.h (__x86_64__) */
+		.r_cur_writer = 24, .r_shared = 28, .r_shared_len = 4,
+		.r_flags = 48, .r_flags_len = 4,
+		/* sysdeps/x86_64/nptl/pthread_spin_lock.S: "lock decl", the
+		 * lock is taken when that reaches 0; pthread_spin_unlock.S
+		 * and pthread_spin_init store 1 */
+		.spin_free = 1,
+		.spin_src = "sysdeps/x86_64/nptl/pthread_spin_lock.S",
+	},
+	[ABI_AARCH64] = {
+		/* sysdeps/aarch64/nptl/bits/pthreadtypes-arch.h */
+		.size  = KINDS(48, 32, 56, 48, 4, 32),
+		.align = KINDS(8, 8, 8, 8, 4, 8),
+		/* sysdeps/aarch64/nptl/bits/struct_mutex.h: the generic
+		 * sysdeps/nptl/bits/struct_mutex.h with int __spins */
+		.m_count = 4, .m_owner = 8, .m_kind = 16,
+		.m_list = 24, .m_list_len = 16,
+		.m_elision = false,
+		.s_wide = true, .s_private = 8,
+		/* sysdeps/aarch64/nptl/bits/struct_rwlock.h */
+		.r_cur_writer = 24, .r_shared = 28, .r_shared_len = 4,
+		.r_flags = 48, .r_flags_len = 4,
+		/* nptl/pthread_spin_lock.c: exchange (or CAS) 0 -> 1 */
+		.spin_free = 0,
+		.spin_src = "nptl/pthread_spin_lock.c",
+	},
+	[ABI_I386] = {
+		/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h (!__x86_64__) */
+		.size  = KINDS(24, 16, 32, 48, 4, 20),
+		.align = KINDS(4, 4, 4, 4, 4, 4),
+		/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock, __count,
+		 * __owner, __kind, __nusers, union { spins; __list } */
+		.m_count = 4, .m_owner = 8, .m_kind = 12,
+		.m_list = 20, .m_list_len = 0,
+		.m_elision = true,
+		/* sysdeps/nptl/internaltypes.h (!__HAVE_64B_ATOMICS):
+		 * unsigned value; int private; int pad; unsigned nwaiters */
+		.s_wide = false, .s_private = 4, .s_nwaiters = 12,
+		/* sysdeps/x86/nptl/bits/struct_rwlock.h (!__x86_64__) */
+		.r_cur_writer = 28, .r_shared = 25, .r_shared_len = 1,
+		.r_flags = 24, .r_flags_len = 1,
+		/* sysdeps/i386/nptl/pthread_spin_lock.S: as on x86-64 */
+		.spin_free = 1,
+		.spin_src = "sysdeps/i386/nptl/pthread_spin_lock.S",
+	},
 };
 
 /*
- * pthread_cond_t by glibc version, the same on every ABI (48 bytes, two
- * 64-bit counters then 32-bit words): sysdeps/nptl/bits/thread-shared-types.h
+ * pthread_cond_t by glibc version, the same on every ABI (48 bytes: two
+ * 64-bit counters, then 32-bit words): sysdeps/nptl/bits/thread-shared-types.h
  * struct __pthread_cond_s.
  */
 struct cond_rule {
-	int major, minor; /* first version the rule holds for */
+	int major, minor;	/* first version the rule holds for */
 	uint8_t wseq, g1_start, g1_orig_size, wrefs;
-	uint8_t g1_shift; /* __g1_start >> g1_shift is a waiter position */
+	uint8_t g1_shift;	/* __g1_start >> g1_shift: a waiter position */
 	const char *src;
 };
 
 static const struct cond_rule cond_rules[] = {
-	/* 2.25 (new condvar) .. 2.40: __g_refs[2] at 16, __g_size[2] at 24,
-	 * __g1_orig_size 32, __wrefs 36, __g_signals[2] 40; the LSB of
-	 * __g1_start is the index of G2 (nptl/pthread_cond_common.c). */
-	{2, 25, 0, 8, 32, 36, 1,
-	 "glibc 2.25-2.40 sysdeps/nptl/bits/thread-shared-types.h"},
+	/* 2.25 (the new condvar) to 2.40: __g_refs[2] at 16, __g_size[2]
+	 * at 24, __g1_orig_size 32, __wrefs 36, __g_signals[2] 40; the LSB
+	 * of __g1_start is the index of G2 (nptl/pthread_cond_common.c). */
+	{ 2, 25, .wseq = 0, .g1_start = 8, .g1_orig_size = 32, .wrefs = 36,
+	  .g1_shift = 1,
+	  .src = "glibc 2.25-2.40 sysdeps/nptl/bits/thread-shared-types.h" },
 	/* 2.41: "nptl: Remove g_refs from condition variables" dropped
 	 * __g_refs, so everything after __g1_start moved up 8 bytes:
-	 * __g_size 16, __g1_orig_size 24, __wrefs 28, __g_signals 32, two
-	 * unused words at 40; __wrefs keeps its meaning, and __g1_start is
-	 * a plain position ("nptl: Use all of g1_start and g_signals"). */
-	{2, 41, 0, 8, 24, 28, 0,
-	 "glibc 2.41 sysdeps/nptl/bits/thread-shared-types.h"},
+	 * __g_size 16, __g1_orig_size 24, __wrefs 28, __g_signals 32, then
+	 * two unused words at 40.  __wrefs keeps its meaning (waiters << 3 |
+	 * wake-request | clock | shared, nptl/pthread_cond_wait.c), and
+	 * __g1_start became a plain position ("nptl: Use all of g1_start and
+	 * g_signals"). */
+	{ 2, 41, .wseq = 0, .g1_start = 8, .g1_orig_size = 24, .wrefs = 28,
+	  .g1_shift = 0,
+	  .src = "glibc 2.41 sysdeps/nptl/bits/thread-shared-types.h" },
 };
+/* clang-format on */
 
 static const char *const state_names[SYNC_S_COUNT] = {
 	[SYNC_S_FREE] = "free",
