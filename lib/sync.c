@@ -88,7 +88,6 @@ struct abi_layout {
 	uint8_t r_cur_writer, r_shared, r_shared_len, r_flags, r_flags_len;
 	/* pthread_spinlock_t: the value of a free lock */
 	int spin_free;
-	const char *spin_src;
 };
 
 /* The tables read best one ABI per block, a few fields a line. */
@@ -117,7 +116,6 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 		 * lock is taken when that reaches 0; pthread_spin_unlock.S
 		 * and pthread_spin_init store 1 */
 		.spin_free = 1,
-		.spin_src = "sysdeps/x86_64/nptl/pthread_spin_lock.S",
 	},
 	[ABI_AARCH64] = {
 		/* sysdeps/aarch64/nptl/bits/pthreadtypes-arch.h */
@@ -134,7 +132,6 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 		.r_flags = 48, .r_flags_len = 4,
 		/* nptl/pthread_spin_lock.c: exchange (or CAS) 0 -> 1 */
 		.spin_free = 0,
-		.spin_src = "nptl/pthread_spin_lock.c",
 	},
 	[ABI_I386] = {
 		/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h (!__x86_64__) */
@@ -153,7 +150,6 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 		.r_flags = 24, .r_flags_len = 1,
 		/* sysdeps/i386/nptl/pthread_spin_lock.S: as on x86-64 */
 		.spin_free = 1,
-		.spin_src = "sysdeps/i386/nptl/pthread_spin_lock.S",
 	},
 };
 
@@ -165,8 +161,8 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 struct cond_rule {
 	int major, minor;	/* first version the rule holds for */
 	uint8_t wseq, g1_start, g1_orig_size, wrefs;
+	uint8_t g_refs; /* __g_refs[2], 0 when the version has none */
 	uint8_t g1_shift;	/* __g1_start >> g1_shift: a waiter position */
-	const char *src;
 };
 
 static const struct cond_rule cond_rules[] = {
@@ -174,8 +170,8 @@ static const struct cond_rule cond_rules[] = {
 	 * at 24, __g1_orig_size 32, __wrefs 36, __g_signals[2] 40; the LSB
 	 * of __g1_start is the index of G2 (nptl/pthread_cond_common.c). */
 	{ 2, 25, .wseq = 0, .g1_start = 8, .g1_orig_size = 32, .wrefs = 36,
-	  .g1_shift = 1,
-	  .src = "glibc 2.25-2.40 sysdeps/nptl/bits/thread-shared-types.h" },
+	  .g_refs = 16,
+	  .g1_shift = 1 },
 	/* 2.41: "nptl: Remove g_refs from condition variables" dropped
 	 * __g_refs, so everything after __g1_start moved up 8 bytes:
 	 * __g_size 16, __g1_orig_size 24, __wrefs 28, __g_signals 32, then
@@ -184,8 +180,7 @@ static const struct cond_rule cond_rules[] = {
 	 * __g1_start became a plain position ("nptl: Use all of g1_start and
 	 * g_signals"). */
 	{ 2, 41, .wseq = 0, .g1_start = 8, .g1_orig_size = 24, .wrefs = 28,
-	  .g1_shift = 0,
-	  .src = "glibc 2.41 sysdeps/nptl/bits/thread-shared-types.h" },
+	  .g1_shift = 0 },
 };
 /* clang-format on */
 
@@ -687,8 +682,12 @@ static void decode_cond(const struct cond_rule *c, enum abi_id abi,
 
 	s->word = wrefs;
 	/* nptl/pthread_cond_common.c __condvar_acquire_lock: the two low
-	 * bits of __g1_orig_size are a lock, 0, 1 or 2. */
-	if ((rd32(b + c->g1_orig_size) & 3) == 3 || nwait > SYNC_TID_MAX) {
+	 * bits of __g1_orig_size are a lock, 0, 1 or 2.  __g_refs (before
+	 * 2.41) count the waiters on each group's futex, << 1 plus a
+	 * wake-request bit (nptl/pthread_cond_wait.c). */
+	if ((rd32(b + c->g1_orig_size) & 3) == 3 || nwait > SYNC_TID_MAX ||
+	    (c->g_refs && ((rd32(b + c->g_refs) >> 1) > SYNC_TID_MAX ||
+			   (rd32(b + c->g_refs + 4) >> 1) > SYNC_TID_MAX))) {
 		set_invalid(s, "not a glibc condvar (__wrefs 0x%x)", wrefs);
 		return;
 	}
@@ -705,10 +704,9 @@ static void decode_cond(const struct cond_rule *c, enum abi_id abi,
 	s->value = nwait;
 	if (nwait) {
 		s->state = SYNC_S_WAITING;
-		set_detail(
-			s, "%u waiter%s%s (%s)", nwait, nwait == 1 ? "" : "s",
-			(wrefs & COND_WAKE_REQUEST) ? ", being destroyed" : "",
-			c->src);
+		set_detail(s, "%u waiter%s%s", nwait, nwait == 1 ? "" : "s",
+			   (wrefs & COND_WAKE_REQUEST) ? ", being destroyed"
+						       : "");
 	} else if (wrefs & COND_WAKE_REQUEST) {
 		/* nptl/pthread_cond_destroy.c sets the wake-request bit. */
 		s->state = SYNC_S_DESTROYED;
@@ -731,18 +729,19 @@ static void decode_spin(const struct abi_layout *L, const uint8_t *b,
 	if (v == L->spin_free) {
 		s->state = SYNC_S_FREE;
 		s->waiters = 0;
-		set_detail(s, "unlocked (%d, %s)", v, L->spin_src);
+		set_detail(s, "unlocked (word %d)", v);
 		return;
 	}
 	/* x86: each "lock decl" that finds it taken leaves it one lower, so
 	 * a held lock is 0 or slightly negative; generic: exactly 1. */
 	if (L->spin_free == 1 ? (v > 1 || v < -SYNC_TID_MAX) : v != 1) {
-		set_invalid(s, "spinlock word %d (%s)", v, L->spin_src);
+		set_invalid(s, "spinlock word %d: free is %d, held is %s", v,
+			    L->spin_free, L->spin_free ? "0 or below" : "1");
 		return;
 	}
 	s->state = SYNC_S_LOCKED;
 	s->value = 1;
-	set_detail(s, "locked (%d, %s)", v, L->spin_src);
+	set_detail(s, "locked (word %d)", v);
 }
 
 /* --- pthread_barrier_t --------------------------------------------------- */
@@ -862,6 +861,8 @@ void sync_json(struct json *j, const struct sync_state *s)
 	json_kv_str(j, "state", sync_state_name(s->state));
 	json_kv_int(j, "value", s->value);
 	kv_count(j, "waiters", s->waiters);
+	if (s->flags & SYNC_F_WAITERS_MIN)
+		json_kv_bool(j, "waiters_at_least", true);
 	if (s->owner_tid)
 		json_kv_int(j, "owner_tid", s->owner_tid);
 	else

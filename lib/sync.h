@@ -145,8 +145,9 @@ bool sync_state_owner_gone(struct sync_state *s);
 
 /*
  * Write the decoded members of S into the JSON object the caller has open:
- * "kind", "state", "value", "waiters" (null when unknown), "owner_tid"
- * (null when none), then what the kind has: "type", "robust", "pi", "pp",
+ * "kind", "state", "value", "waiters" (null when unknown; followed by
+ * "waiters_at_least": true when it is a lower bound), "owner_tid" (null
+ * when none), then what the kind has: "type", "robust", "pi", "pp",
  * "prio_ceiling", "recursion", "readers", "readers_waiting",
  * "writers_waiting", "clock", "count", "shared", and "detail".  The caller
  * adds "path", "owner_pid", "owner_comm", "owner_alive".
