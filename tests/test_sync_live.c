@@ -564,6 +564,38 @@ static void test_rwlock_write_held(void)
 	CHECK_STR(STATE(SYNC_RWLOCK, rw), "write-locked");
 }
 
+static void test_rwlock_writers_wait_for_reader(void)
+{
+	pthread_rwlockattr_t ra;
+	struct sync_state s;
+	pid_t w2;
+
+	CHECK(seg_open() == 0);
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
+	pthread_rwlock_init(&A->rw, &ra);
+	CHECK(spawn(rdlock, 0) > 0);
+	WAIT_FOR(is_ready(0), 5000);
+	/* The first writer becomes primary writer and waits for the reader
+	 * (state #4 of nptl/pthread_rwlock_common.c). */
+	CHECK(spawn(wrlock, 1) > 0);
+	WAIT_FOR(DECODE(SYNC_RWLOCK, rw).writers_waiting == 1, 5000);
+	s = DECODE(SYNC_RWLOCK, rw);
+	CHECK_STR(sync_state_name(s.state), "read-locked");
+	CHECK_INT(s.readers, 1);
+	CHECK_INT(s.owner_tid, 0);
+	/* A second writer sleeps on __writers_futex: the bytes only say
+	 * "at least one". */
+	w2 = spawn(wrlock, 2);
+	CHECK(w2 > 0);
+	WAIT_FOR(in_futex_on(w2, (const char *)&A->rw + 12), 5000);
+	s = DECODE(SYNC_RWLOCK, rw);
+	CHECK_STR(sync_state_name(s.state), "read-locked");
+	CHECK_INT(s.writers_waiting, 1);
+	CHECK(s.flags & SYNC_F_WAITERS_MIN);
+	CHECK(!is_ready(1) && !is_ready(2));
+}
+
 static void test_cond_one_waiter(void)
 {
 	pthread_condattr_t ca;
@@ -655,6 +687,7 @@ int main(void)
 	RUN(test_sem_two_waiters);
 	RUN(test_rwlock_read_held_by_two);
 	RUN(test_rwlock_write_held);
+	RUN(test_rwlock_writers_wait_for_reader);
 	RUN(test_cond_one_waiter);
 	RUN(test_spinlock);
 	RUN(test_barrier_two_of_three);
