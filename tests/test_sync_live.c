@@ -437,6 +437,40 @@ static void test_pi_mutex_held(void)
 	CHECK_INT(s.waiters, 0);
 }
 
+/* Robust and PI together: the kernel owns the lock word both ways. */
+static void test_robust_pi_owner_dead(void)
+{
+	struct sync_state s;
+	pid_t a;
+	int dead;
+
+	CHECK(seg_open() == 0);
+	mutex_init_kind(&A->m, -1, 1, PTHREAD_PRIO_INHERIT);
+	a = spawn(hold_m, 0);
+	WAIT_FOR(is_ready(0), 5000);
+	CHECK_INT(A->ret[0], 0);
+	dead = A->tid[0];
+	s = DECODE(SYNC_MUTEX, m);
+	CHECK_STR(sync_state_name(s.state), "locked");
+	CHECK_INT(s.owner_tid, dead);
+	CHECK(s.flags & SYNC_F_PI);
+	CHECK(s.flags & SYNC_F_ROBUST);
+	kill_now(a);
+	s = DECODE(SYNC_MUTEX, m);
+	CHECK_STR(sync_state_name(s.state), "owner-dead");
+	CHECK_INT(s.owner_tid, dead);
+	/* We take it over: EOWNERDEAD, and it is inconsistent in our name. */
+	CHECK_INT(pthread_mutex_lock(&A->m), EOWNERDEAD);
+	s = DECODE(SYNC_MUTEX, m);
+	CHECK_STR(sync_state_name(s.state), "inconsistent");
+	CHECK_INT(s.owner_tid, getpid());
+	CHECK_INT(pthread_mutex_consistent(&A->m), 0);
+	s = DECODE(SYNC_MUTEX, m);
+	CHECK_STR(sync_state_name(s.state), "locked");
+	CHECK_INT(pthread_mutex_unlock(&A->m), 0);
+	CHECK_STR(STATE(SYNC_MUTEX, m), "free");
+}
+
 static void test_destroyed_mutex(void)
 {
 	CHECK(seg_open() == 0);
@@ -681,6 +715,7 @@ int main(void)
 	RUN(test_recursive_mutex_3_deep);
 	RUN(test_errorcheck_mutex);
 	RUN(test_pi_mutex_held);
+	RUN(test_robust_pi_owner_dead);
 	RUN(test_destroyed_mutex);
 	RUN(test_random_bytes_not_a_mutex);
 	RUN(test_sem_value_3);
