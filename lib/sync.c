@@ -70,9 +70,9 @@
 #define SEM_MAX 0x7fffffffu
 
 /*
- * Per-ABI layouts.  Offsets that are the same on every ABI (the first six
- * words of pthread_rwlock_t, sem_t's first word, pthread_barrier_t, the
- * futex word) are written in the decoders.
+ * Per-ABI layouts.  Offsets that are the same on every ABI (a mutex's
+ * __lock at 0, the first six words of pthread_rwlock_t, sem_t's first
+ * word, pthread_barrier_t, the futex word) are written in the decoders.
  */
 struct abi_layout {
 	uint8_t size[SYNC_KIND_COUNT];
@@ -328,18 +328,23 @@ static void set_detail(struct sync_state *s, const char *fmt, ...)
 }
 
 /* Invalid bytes say nothing else: clear whatever was decoded so far. */
-#define set_invalid(s, ...)                   \
-	do {                                  \
-		(s)->state = SYNC_S_INVALID;  \
-		(s)->value = 0;               \
-		(s)->waiters = 0;             \
-		(s)->owner_tid = 0;           \
-		(s)->recursion = 0;           \
-		(s)->readers = 0;             \
-		(s)->readers_waiting = 0;     \
-		(s)->writers_waiting = 0;     \
-		set_detail((s), __VA_ARGS__); \
-	} while (0)
+static void set_invalid(struct sync_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_invalid(struct sync_state *s, const char *fmt, ...)
+{
+	enum sync_kind kind = s->kind;
+	uint32_t word = s->word;
+	va_list ap;
+
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->word = word;
+	s->state = SYNC_S_INVALID;
+	s->prio_ceiling = -1;
+	va_start(ap, fmt);
+	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
+	va_end(ap);
+}
 
 /* --- pthread_mutex_t --------------------------------------------------- */
 
@@ -539,8 +544,8 @@ static void decode_mutex(const struct abi_layout *L, const uint8_t *b,
 	} else {
 		if (lock > 2) {
 			set_invalid(s,
-				    "lock word %d: a %s mutex's is 0, 1 or 2",
-				    (int32_t)lock, s->type);
+				    "%s mutex with lock word %d: not 0, 1 or 2",
+				    s->type, (int32_t)lock);
 			return;
 		}
 		mutex_simple_state(s, (int)lock, owner);

@@ -504,6 +504,20 @@ static void test_json_and_owner_gone(void)
 	CHECK(strstr(js, "\"state\":\"invalid\"") != NULL);
 	CHECK(strstr(js, "\"shared\"") == NULL);
 	free(js);
+
+	/* A valid __kind with an impossible lock word: nothing of the
+	 * mutex's type or flags is reported either. */
+	memset(b, 0, sizeof(b));
+	put32(b, 0, 7);
+	put32(b, 8, 5);
+	put32(b, 16, 128 | 2);
+	s = dec(&T64, SYNC_MUTEX, b);
+	js = json_of(&s);
+	CHECK_STR(js,
+		  "{\"kind\":\"mutex\",\"state\":\"invalid\",\"value\":0,"
+		  "\"waiters\":0,\"owner_tid\":null,\"detail\":\"errorcheck "
+		  "mutex with lock word 7: not 0, 1 or 2\"}");
+	free(js);
 }
 
 int main(void)
