@@ -340,6 +340,7 @@ static void test_robust_owner_dead_inconsistent_notrecoverable(void)
 	s = DECODE(SYNC_MUTEX, m);
 	CHECK_STR(sync_state_name(s.state), "owner-dead");
 	CHECK_INT(s.owner_tid, dead);
+	CHECK_INT(s.waiters, 0);
 	CHECK(s.flags & SYNC_F_ROBUST);
 	CHECK(s.word & 0x40000000u);
 
@@ -359,6 +360,7 @@ static void test_robust_owner_dead_inconsistent_notrecoverable(void)
 	s = DECODE(SYNC_MUTEX, m);
 	CHECK_STR(sync_state_name(s.state), "not-recoverable");
 	CHECK_INT(s.owner_tid, 0);
+	CHECK_INT(s.waiters, 0);
 	CHECK_INT(pthread_mutex_lock(&A->m), ENOTRECOVERABLE);
 }
 
@@ -379,6 +381,7 @@ static void test_normal_mutex_holder_died(void)
 	s = DECODE(SYNC_MUTEX, m);
 	CHECK_STR(sync_state_name(s.state), "locked");
 	CHECK_INT(s.owner_tid, dead);
+	CHECK_INT(s.waiters, 0);
 	/* The snapshot, knowing from /proc that it is gone, upgrades it. */
 	CHECK(sync_state_owner_gone(&s));
 	CHECK_STR(sync_state_name(s.state), "owner-dead");
@@ -413,6 +416,7 @@ static void test_errorcheck_mutex(void)
 	CHECK_STR(sync_state_name(s.state), "locked");
 	CHECK_STR(s.type, "errorcheck");
 	CHECK_INT(s.owner_tid, A->tid[0]);
+	CHECK_INT(s.waiters, 0);
 	CHECK_INT(s.recursion, 0);
 	/* We are not the owner: errorcheck says so, and nothing changes. */
 	CHECK_INT(pthread_mutex_unlock(&A->m), EPERM);
@@ -473,11 +477,16 @@ static void test_robust_pi_owner_dead(void)
 
 static void test_destroyed_mutex(void)
 {
+	struct sync_state s;
+
 	CHECK(seg_open() == 0);
 	mutex_init_kind(&A->m, PTHREAD_MUTEX_RECURSIVE, 0, 0);
 	CHECK_STR(STATE(SYNC_MUTEX, m), "free");
 	CHECK_INT(pthread_mutex_destroy(&A->m), 0);
-	CHECK_STR(STATE(SYNC_MUTEX, m), "destroyed");
+	s = DECODE(SYNC_MUTEX, m);
+	CHECK_STR(sync_state_name(s.state), "destroyed");
+	CHECK_INT(s.owner_tid, 0);
+	CHECK_INT(s.waiters, 0);
 	/* Re-initialised, it is a mutex again. */
 	mutex_init_kind(&A->m, PTHREAD_MUTEX_ERRORCHECK, 0, 0);
 	CHECK_STR(STATE(SYNC_MUTEX, m), "free");
@@ -647,6 +656,7 @@ static void test_cond_one_waiter(void)
 	s = DECODE(SYNC_COND, cond);
 	CHECK_STR(sync_state_name(s.state), "waiting");
 	CHECK_INT(s.waiters, 1);
+	CHECK_INT(s.owner_tid, 0);
 	CHECK(s.flags & SYNC_F_SHARED);
 	CHECK(s.flags & SYNC_F_MONOTONIC);
 	/* pthread_cond_wait released the mutex. */
@@ -680,6 +690,9 @@ static void test_spinlock(void)
 	s = DECODE(SYNC_SPIN, spin);
 	CHECK_STR(sync_state_name(s.state), "locked");
 	CHECK_INT(s.value, 1);
+	CHECK_INT(s.word, abi_host() == ABI_AARCH64 ? 1 : 0);
+	CHECK_INT(s.owner_tid, 0);	    /* spinlocks record no owner */
+	CHECK_INT(s.waiters, SYNC_UNKNOWN); /* spinners do not sleep */
 	CHECK_INT(pthread_spin_trylock(&A->spin), EBUSY);
 }
 
@@ -698,6 +711,8 @@ static void test_barrier_two_of_three(void)
 	WAIT_FOR(DECODE(SYNC_BARRIER, bar).waiters == 2, 5000);
 	s = DECODE(SYNC_BARRIER, bar);
 	CHECK_STR(sync_state_name(s.state), "waiting");
+	CHECK_INT(s.waiters, 2);
+	CHECK_INT(s.owner_tid, 0);
 	CHECK_INT(s.count, 3);
 	CHECK(s.flags & SYNC_F_SHARED);
 	/* The third arrival completes the round. */
