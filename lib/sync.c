@@ -838,6 +838,44 @@ int sync_decode(const struct sync_target *t, enum sync_kind kind,
 	return 0;
 }
 
+const char *sync_futex_role(const struct sync_target *t, enum sync_kind kind,
+			    size_t off)
+{
+	const struct cond_rule *c;
+
+	if ((unsigned)t->abi >= ABI_COUNT)
+		return NULL;
+	switch (kind) {
+	case SYNC_MUTEX: /* lll_lock_wait, futex_lock_pi: on __lock */
+		return off == 0 ? "lock" : NULL;
+	case SYNC_SEM: /* nptl/sem_waitcommon.c do_futex_wait: the value
+			  word (SEM_VALUE_OFFSET 0 on little-endian) */
+		return off == 0 ? "sem_wait" : NULL;
+	case SYNC_RWLOCK: /* nptl/pthread_rwlock_common.c */
+		return off == 0	   ? "read"
+		       : off == 8  ? "phase"
+		       : off == 12 ? "write"
+				   : NULL;
+	case SYNC_COND: /* nptl/pthread_cond_wait.c, pthread_cond_common.c,
+			   pthread_cond_destroy.c */
+		c = cond_rule_for(t);
+		if (off == c->wrefs)
+			return "destroy";
+		if (off == c->g1_orig_size)
+			return "internal-lock";
+		/* __g_signals[2] follow __wrefs in both layouts */
+		if (off == c->wrefs + 4u || off == c->wrefs + 8u)
+			return "signal";
+		return NULL;
+	case SYNC_BARRIER: /* nptl/pthread_barrier_wait.c */
+		return off == 4 ? "round" : off == 0 ? "reset" : NULL;
+	case SYNC_FUTEX:
+		return off == 0 ? "wake" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 bool sync_state_owner_gone(struct sync_state *s)
 {
 	if (!s->owner_tid)

@@ -144,6 +144,24 @@ int sync_decode(const struct sync_target *t, enum sync_kind kind,
 bool sync_state_owner_gone(struct sync_state *s);
 
 /*
+ * What a thread blocked in futex() on byte OFF of an object of KIND is
+ * waiting for, given the futex words glibc sleeps on:
+ *   mutex    "lock" (__lock)
+ *   sem      "sem_wait" (the value word)
+ *   rwlock   "read" (__readers), "phase" (__wrphase_futex: a reader or the
+ *            primary writer waiting for its phase), "write"
+ *            (__writers_futex)
+ *   cond     "signal" (__g_signals[0/1]), "internal-lock" (__g1_orig_size),
+ *            "destroy" (__wrefs, pthread_cond_destroy waiting)
+ *   barrier  "round" (current_round), "reset" (in)
+ *   futex    "wake" (the word)
+ * NULL when OFF is not a futex word of KIND (spinlocks have none).  The
+ * snapshot uses it to say why each futex waiter in /proc waits.
+ */
+const char *sync_futex_role(const struct sync_target *t, enum sync_kind kind,
+			    size_t off);
+
+/*
  * Write the decoded members of S into the JSON object the caller has open:
  * "kind", "state", "value", "waiters" (null when unknown; followed by
  * "waiters_at_least": true when it is a lower bound), "owner_tid" (null

@@ -407,6 +407,32 @@ static void test_barrier_futex_patterns(void)
 	CHECK_INT(sync_decode(&T64, SYNC_NONE, b, 4, &s), -EINVAL);
 }
 
+static void test_futex_roles(void)
+{
+	CHECK_STR(sync_futex_role(&T64, SYNC_MUTEX, 0), "lock");
+	CHECK(sync_futex_role(&T64, SYNC_MUTEX, 8) == NULL);
+	CHECK_STR(sync_futex_role(&T32, SYNC_SEM, 0), "sem_wait");
+	CHECK_STR(sync_futex_role(&TA64, SYNC_RWLOCK, 0), "read");
+	CHECK_STR(sync_futex_role(&TA64, SYNC_RWLOCK, 8), "phase");
+	CHECK_STR(sync_futex_role(&TA64, SYNC_RWLOCK, 12), "write");
+	/* 2.36: __g1_orig_size 32, __wrefs 36, __g_signals 40 and 44 */
+	CHECK_STR(sync_futex_role(&T64, SYNC_COND, 32), "internal-lock");
+	CHECK_STR(sync_futex_role(&T64, SYNC_COND, 36), "destroy");
+	CHECK_STR(sync_futex_role(&T64, SYNC_COND, 40), "signal");
+	CHECK_STR(sync_futex_role(&T64, SYNC_COND, 44), "signal");
+	CHECK(sync_futex_role(&T64, SYNC_COND, 28) == NULL);
+	/* 2.41: everything 8 bytes lower */
+	CHECK_STR(sync_futex_role(&T241, SYNC_COND, 24), "internal-lock");
+	CHECK_STR(sync_futex_role(&T241, SYNC_COND, 28), "destroy");
+	CHECK_STR(sync_futex_role(&T241, SYNC_COND, 32), "signal");
+	CHECK_STR(sync_futex_role(&T241, SYNC_COND, 36), "signal");
+	CHECK(sync_futex_role(&T241, SYNC_COND, 40) == NULL);
+	CHECK_STR(sync_futex_role(&T64, SYNC_BARRIER, 4), "round");
+	CHECK_STR(sync_futex_role(&T64, SYNC_BARRIER, 0), "reset");
+	CHECK(sync_futex_role(&T64, SYNC_SPIN, 0) == NULL);
+	CHECK_STR(sync_futex_role(&T64, SYNC_FUTEX, 0), "wake");
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rng(void)
@@ -531,6 +557,7 @@ int main(void)
 	RUN(test_i386_patterns);
 	RUN(test_cond_241_rule);
 	RUN(test_barrier_futex_patterns);
+	RUN(test_futex_roles);
 	RUN(test_random_bytes_invalid);
 	RUN(test_json_and_owner_gone);
 	return test_done();

@@ -144,6 +144,37 @@ static int tid_in(pid_t pid, int tid)
 	return stat(path, &st) == 0;
 }
 
+/* The futex word PID sleeps on, or 0 when it is not in futex(). */
+static uintptr_t futex_addr(pid_t pid)
+{
+	char path[64], buf[256];
+	long nr = -1;
+	unsigned long a0 = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (sscanf(buf, "%ld %lx", &nr, &a0) != 2 || nr != SYS_futex)
+		return 0;
+	return a0;
+}
+
+/* Why PID waits, as the snapshot will say it: the role of the futex word
+ * it sleeps on inside the object of KIND at OBJ. */
+static const char *role_of(pid_t pid, enum sync_kind kind, const void *obj)
+{
+	uintptr_t a = futex_addr(pid), o = (uintptr_t)obj;
+
+	if (a < o || a >= o + sync_size(&HOST, kind))
+		return "";
+	return sync_futex_role(&HOST, kind, a - o);
+}
+
 /* Is PID blocked in futex() on ADDR?  /proc/PID/syscall starts with the
  * syscall number and its first argument. */
 static int in_futex_on(pid_t pid, const void *addr)
@@ -313,6 +344,7 @@ static void test_mutex_contended(void)
 	waiter = spawn(block_on_m, 1);
 	CHECK(holder > 0 && waiter > 0);
 	WAIT_FOR(in_futex_on(waiter, &A->m), 5000);
+	CHECK_STR(role_of(waiter, SYNC_MUTEX, &A->m), "lock");
 	s = DECODE(SYNC_MUTEX, m);
 	CHECK_STR(sync_state_name(s.state), "contended");
 	CHECK_INT(s.owner_tid, A->tid[0]);
@@ -550,6 +582,8 @@ static void test_sem_two_waiters(void)
 	WAIT_FOR(DECODE(SYNC_SEM, sem).waiters == 2, 5000);
 	/* Both really sleep in futex() on the sem's value word. */
 	WAIT_FOR(in_futex_on(w1, &A->sem) && in_futex_on(w2, &A->sem), 5000);
+	CHECK_STR(role_of(w1, SYNC_SEM, &A->sem), "sem_wait");
+	CHECK_STR(role_of(w2, SYNC_SEM, &A->sem), "sem_wait");
 	s = DECODE(SYNC_SEM, sem);
 	CHECK_STR(sync_state_name(s.state), "waiting");
 	CHECK_INT(s.waiters, 2);
@@ -611,7 +645,7 @@ static void test_rwlock_writers_wait_for_reader(void)
 {
 	pthread_rwlockattr_t ra;
 	struct sync_state s;
-	pid_t w2;
+	pid_t w1, w2;
 
 	CHECK(seg_open() == 0);
 	pthread_rwlockattr_init(&ra);
@@ -621,8 +655,11 @@ static void test_rwlock_writers_wait_for_reader(void)
 	WAIT_FOR(is_ready(0), 5000);
 	/* The first writer becomes primary writer and waits for the reader
 	 * (state #4 of nptl/pthread_rwlock_common.c). */
-	CHECK(spawn(wrlock, 1) > 0);
+	w1 = spawn(wrlock, 1);
+	CHECK(w1 > 0);
 	WAIT_FOR(DECODE(SYNC_RWLOCK, rw).writers_waiting == 1, 5000);
+	WAIT_FOR(*role_of(w1, SYNC_RWLOCK, &A->rw), 5000);
+	CHECK_STR(role_of(w1, SYNC_RWLOCK, &A->rw), "phase");
 	s = DECODE(SYNC_RWLOCK, rw);
 	CHECK_STR(sync_state_name(s.state), "read-locked");
 	CHECK_INT(s.readers, 1);
@@ -632,6 +669,7 @@ static void test_rwlock_writers_wait_for_reader(void)
 	w2 = spawn(wrlock, 2);
 	CHECK(w2 > 0);
 	WAIT_FOR(in_futex_on(w2, (const char *)&A->rw + 12), 5000);
+	CHECK_STR(role_of(w2, SYNC_RWLOCK, &A->rw), "write");
 	s = DECODE(SYNC_RWLOCK, rw);
 	CHECK_STR(sync_state_name(s.state), "read-locked");
 	CHECK_INT(s.writers_waiting, 1);
@@ -643,6 +681,7 @@ static void test_cond_one_waiter(void)
 {
 	pthread_condattr_t ca;
 	struct sync_state s;
+	pid_t w;
 
 	CHECK(seg_open() == 0);
 	mutex_init_kind(&A->m, -1, 0, 0);
@@ -651,12 +690,16 @@ static void test_cond_one_waiter(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&A->cond, &ca);
 	CHECK_STR(STATE(SYNC_COND, cond), "idle");
-	CHECK(spawn(cond_wait, 0) > 0);
+	w = spawn(cond_wait, 0);
+	CHECK(w > 0);
 	WAIT_FOR(DECODE(SYNC_COND, cond).waiters == 1, 5000);
 	s = DECODE(SYNC_COND, cond);
 	CHECK_STR(sync_state_name(s.state), "waiting");
 	CHECK_INT(s.waiters, 1);
 	CHECK_INT(s.owner_tid, 0);
+	/* It sleeps on one of the __g_signals words of this glibc. */
+	WAIT_FOR(*role_of(w, SYNC_COND, &A->cond), 5000);
+	CHECK_STR(role_of(w, SYNC_COND, &A->cond), "signal");
 	CHECK(s.flags & SYNC_F_SHARED);
 	CHECK(s.flags & SYNC_F_MONOTONIC);
 	/* pthread_cond_wait released the mutex. */
