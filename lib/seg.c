@@ -334,9 +334,10 @@ static int refresh_fd(struct seg *s, unsigned *events, struct errbuf *e)
 	ret = remap(s, size, e);
 	if (ret < 0)
 		return ret;
-	if (s->size < s->map_size)
+	/* "Shrank" holds from a shrink until the next growth. */
+	if (*events & SEG_EV_SHRANK)
 		s->state |= SEG_EV_SHRANK;
-	else
+	else if (*events & SEG_EV_GREW)
 		s->state &= ~SEG_EV_SHRANK;
 	/* Unlinked: our inode has no names left, or the name is gone; replaced:
 	 * the name leads to another object now. */
