@@ -338,10 +338,13 @@ int shmobj_list(struct shmobj_list *out, struct errbuf *e)
 	pm.denied = NULL;
 	pm.ndenied = 0;
 	proc_maps_free(&pm);
+	/* qsort wants a non-NULL base even for nothing to sort. */
 	for (size_t i = 0; i < out->n; i++)
-		qsort(out->v[i].mappers, out->v[i].nmappers,
-		      sizeof(out->v[i].mappers[0]), cmp_mapper);
-	qsort(out->v, out->n, sizeof(out->v[0]), cmp_obj);
+		if (out->v[i].nmappers > 1)
+			qsort(out->v[i].mappers, out->v[i].nmappers,
+			      sizeof(out->v[i].mappers[0]), cmp_mapper);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), cmp_obj);
 	return 0;
 nomem:
 	proc_maps_free(&pm);
