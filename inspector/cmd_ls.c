@@ -97,41 +97,58 @@ static const char *short_time(time_t t, char buf[16])
 	return buf;
 }
 
+/* "1234 ring" into BUF: mapper I of O, or "+N unseen" past the last. */
+static int mapper_item(const struct shmobj *o, size_t i, unsigned long unseen,
+		       char *buf, size_t len)
+{
+	if (i < o->nmappers)
+		return snprintf(buf, len, "%d %s", (int)o->mappers[i].pid,
+				o->mappers[i].comm);
+	return snprintf(buf, len, "+%lu unseen", unseen);
+}
+
 /*
- * The MAPPED BY column: "1234 ring, 1235 ring" starting at column COL,
- * wrapped at WIDTH onto lines indented to COL.  UNSEEN attachments the
- * kernel counts but no readable process showed are added as "+N unseen".
+ * The MAPPED BY column, which starts at column COL: "1234 ring, 1235 ring"
+ * when that fits on the line; otherwise "N processes:" there and the whole
+ * list on the following lines, indented and wrapped at WIDTH, so a segment
+ * shared by many processes stays readable in 80 columns.  UNSEEN
+ * attachments the kernel counts but no readable process showed are added
+ * as "+N unseen".
  */
 static void print_mappers(const struct shmobj *o, int col, int width,
 			  unsigned long unseen)
 {
-	int x = col;
+	size_t n = o->nmappers + (unseen ? 1 : 0);
+	int total = 0, x;
+	char item[64];
 
-	if (!o->nmappers && !unseen) {
+	if (!n) {
 		printf("-\n");
 		return;
 	}
-	for (size_t i = 0; i <= o->nmappers; i++) {
-		char item[64];
-		int len;
-
-		if (i < o->nmappers)
-			len = snprintf(
-				item, sizeof(item), "%d %s%s",
-				(int)o->mappers[i].pid, o->mappers[i].comm,
-				i + 1 < o->nmappers || unseen ? "," : "");
-		else if (unseen)
-			len = snprintf(item, sizeof(item), "+%lu unseen",
-				       unseen);
-		else
-			break;
-		if (x > col && x + 1 + len > width) {
-			printf("\n%*s", col, "");
-			x = col;
+	for (size_t i = 0; i < n; i++)
+		total += mapper_item(o, i, unseen, item, sizeof(item)) +
+			 (i ? 2 : 0);
+	if (col + total <= width) {
+		for (size_t i = 0; i < n; i++) {
+			mapper_item(o, i, unseen, item, sizeof(item));
+			printf("%s%s", i ? ", " : "", item);
 		}
-		if (x > col) {
-			putchar(' ');
-			x++;
+		putchar('\n');
+		return;
+	}
+	printf("%zu process%s%s:\n    ", o->nmappers,
+	       o->nmappers == 1 ? "" : "es", unseen ? " and more" : "");
+	x = 4;
+	for (size_t i = 0; i < n; i++) {
+		int len = mapper_item(o, i, unseen, item, sizeof(item));
+
+		if (i && x + 2 + len > width) {
+			printf(",\n    ");
+			x = 4;
+		} else if (i) {
+			printf(", ");
+			x += 2;
 		}
 		fputs(item, stdout);
 		x += len;
@@ -228,9 +245,11 @@ static void print_table(const struct shmobj_list *l)
 	if (l->no_sysv)
 		printf("\n(/proc/sysvipc/shm could not be read)\n");
 	if (l->ndenied)
-		printf("\n%zu of %zu processes could not be examined (not "
-		       "yours; run as root to see them as mappers)\n",
-		       l->ndenied, l->nscanned + l->ndenied);
+		printf("\n%zu of %zu processes could not be examined "
+		       "(permission denied)%s; they are not shown as "
+		       "mappers.\n",
+		       l->ndenied, l->nscanned + l->ndenied,
+		       geteuid() ? ", run as root to see them" : "");
 }
 
 static void json_obj(struct json *j, const struct shmobj *o)

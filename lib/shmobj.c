@@ -303,11 +303,10 @@ static int cmp_mapper(const void *a, const void *b)
 static int cmp_obj(const void *a, const void *b)
 {
 	const struct shmobj *x = a, *y = b;
-	int kx = x->kind == SHMOBJ_SYSV, ky = y->kind == SHMOBJ_SYSV;
 
-	if (kx != ky)
-		return kx - ky;
-	if (kx)
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->kind == SHMOBJ_SYSV)
 		return (x->shmid > y->shmid) - (x->shmid < y->shmid);
 	return strcmp(x->name, y->name);
 }

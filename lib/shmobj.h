@@ -71,7 +71,7 @@ struct shmobj {
 };
 
 struct shmobj_list {
-	struct shmobj *v; /* POSIX and SEM by name, then SYSV by shmid */
+	struct shmobj *v; /* POSIX, SEM (by name), then SYSV (by shmid) */
 	size_t n, cap;
 	size_t nscanned; /* processes whose maps were looked at */
 	pid_t *denied;	 /* processes whose maps could not be read */

@@ -78,7 +78,11 @@ t_end
 t_begin "ls shows a System V segment marked for removal while attached"
 hold sysv-rmid "$(sysv_key 2)" 4096
 "$SHMSCOPE" ls >"$T/out" || t_fail "exit $?"
-r=$(awk -v id="$HOLD_ID" '$1 == "removed" && $2 == id' "$T/out")
+r=$(awk -v id="$HOLD_ID" '
+	found && /^ / { r = r " " $0; next }
+	found { exit }
+	$1 == "removed" && $2 == id { found = 1; r = $0 }
+	END { print r }' "$T/out")
 [ -n "$r" ] || t_fail "removed segment $HOLD_ID not listed: $(cat "$T/out")"
 case "$r" in *"$HOLD_PID helper_proc_hol"*) ;; *) t_fail "mapper: $r" ;; esac
 t_end
