@@ -246,8 +246,8 @@ static void print_table(const struct shmobj_list *l)
 		printf("\n(/proc/sysvipc/shm could not be read)\n");
 	if (l->ndenied)
 		printf("\n%zu of %zu processes could not be examined "
-		       "(permission denied)%s; they are not shown as "
-		       "mappers.\n",
+		       "(permission denied)%s:\nthey may map objects above "
+		       "without being shown.\n",
 		       l->ndenied, l->nscanned + l->ndenied,
 		       geteuid() ? ", run as root to see them" : "");
 }
