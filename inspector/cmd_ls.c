@@ -246,10 +246,10 @@ static void print_table(const struct shmobj_list *l)
 		printf("\n(/proc/sysvipc/shm could not be read)\n");
 	if (l->ndenied)
 		printf("\n%zu of %zu processes could not be examined "
-		       "(permission denied)%s:\nthey may map objects above "
-		       "without being shown.\n",
+		       "(permission denied):\nthey may map objects above "
+		       "without being shown%s.\n",
 		       l->ndenied, l->nscanned + l->ndenied,
-		       geteuid() ? ", run as root to see them" : "");
+		       geteuid() ? "; run as root to see them" : "");
 }
 
 static void json_obj(struct json *j, const struct shmobj *o)
