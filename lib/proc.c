@@ -450,10 +450,21 @@ int proc_tid_resolve(pid_t tid, dev_t dev, ino_t ino,
 		     const struct proc_maps *mappers, struct proc_tid *out)
 {
 	struct proc_maps own = {0};
-	pid_t pid = proc_tgid(tid);
+	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
 	out->tid = tid;
+	/* Most owners are main threads of a mapper: the scan that made the
+	 * list saw them alive, so no /proc read is needed. */
+	for (size_t i = 0; mappers && tid > 0 && i < mappers->n; i++) {
+		if (mappers->v[i].pid == tid) {
+			out->pid = tid;
+			memcpy(out->comm, mappers->v[i].comm, PROC_COMM_MAX);
+			out->state = PROC_TID_MATCH;
+			return 0;
+		}
+	}
+	pid = proc_tgid(tid);
 	if (pid < 0) {
 		out->state = PROC_TID_GONE;
 		return 0;

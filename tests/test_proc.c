@@ -282,6 +282,15 @@ static void test_tid_of_thread(void)
 	CHECK_INT(proc_mappers(&m, st.st_dev, st.st_ino, NULL), 0);
 	CHECK_INT(proc_tid_resolve(shared->tid, 0, 0, &m, &t), 0);
 	CHECK_INT(t.state, PROC_TID_MATCH);
+	CHECK_INT(t.pid, child);
+	CHECK_INT(proc_tid_resolve(child, 0, 0, &m, &t), 0);
+	CHECK_INT(t.state, PROC_TID_MATCH);
+	CHECK_STR(t.comm, "test_proc");
+	/* Our parent is alive but does not map the segment: for this
+	 * segment, that id was reused. */
+	CHECK_INT(proc_tid_resolve(getppid(), 0, 0, &m, &t), 0);
+	CHECK_INT(t.state, PROC_TID_REUSED);
+	CHECK_INT(t.pid, getppid());
 	proc_maps_free(&m);
 	munmap(q, SEG_SIZE);
 	munmap(shared, SEG_SIZE);
