@@ -103,6 +103,14 @@ int seg_parse_target(const char *arg, struct seg_target *t, struct errbuf *e)
 				arg);
 			return -EINVAL;
 		}
+		/* shmget(IPC_PRIVATE, ...) would create, not find. */
+		if (v == 0) {
+			err_set(e,
+				"%s: key 0 is IPC_PRIVATE and names no "
+				"segment; use sysvid:ID",
+				arg);
+			return -EINVAL;
+		}
 		t->kind = SEG_SYSV;
 		t->key = (key_t)(int32_t)(uint32_t)v;
 		return 0;

@@ -86,6 +86,8 @@ static void test_parse_targets(void)
 	CHECK_INT(seg_parse_target("sysv:zz", &t, &e), -EINVAL);
 	CHECK_STR(e.msg, "sysv:zz: not a System V key (0x hex or decimal)");
 	CHECK_INT(seg_parse_target("sysv:0x123456789", &t, &e), -EINVAL);
+	CHECK_INT(seg_parse_target("sysv:0", &t, &e), -EINVAL);
+	CHECK(strstr(e.msg, "use sysvid:ID") != NULL);
 	CHECK_INT(seg_parse_target("sysvid:-1", &t, &e), -EINVAL);
 	CHECK_INT(seg_parse_target("sysvid:", &t, &e), -EINVAL);
 	CHECK_INT(seg_parse_target("posix:/a/b", &t, &e), -EINVAL);
