@@ -335,8 +335,28 @@ static const struct proc_waiter *find_waiter(const struct proc_waiters *w,
 	return NULL;
 }
 
+/* A second thread "waiter" blocked in a private FUTEX_WAIT_BITSET. */
+static void *bitset_waiter(void *word)
+{
+	pthread_setname_np(pthread_self(), "waiter");
+	for (;;)
+		syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+			0, NULL, NULL, FUTEX_BITSET_MATCH_ANY);
+	return NULL;
+}
+
+static size_t count_waiters(const struct proc_waiters *w, pid_t pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		n += w->v[i].pid == pid;
+	return n;
+}
+
 /* One child blocked in a raw FUTEX_WAIT on offset 128, another in
- * sem_wait on a sem_t at offset 256: both are found with their offsets. */
+ * sem_wait on a sem_t at offset 256 while its second thread waits on
+ * offset 512: all are found with their offsets and thread ids. */
 static void test_futex_waiters(void)
 {
 	struct stat st;
@@ -360,6 +380,9 @@ static void test_futex_waiters(void)
 	test_defer_kill(a);
 	b = fork();
 	if (b == 0) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, bitset_waiter, p + 512);
 		sem_wait(sem);
 		_exit(0);
 	}
@@ -370,7 +393,7 @@ static void test_futex_waiters(void)
 	for (;;) {
 		proc_waiters_free(&w);
 		CHECK_INT(proc_waiters_scan(&m, &w, NULL), 0);
-		if (find_waiter(&w, a) && find_waiter(&w, b))
+		if (find_waiter(&w, a) && count_waiters(&w, b) == 2)
 			break;
 		if (test_now_ms() > deadline) {
 			test_fail(__FILE__, __LINE__,
@@ -387,11 +410,27 @@ static void test_futex_waiters(void)
 	CHECK_INT(x->futex_val, 7);
 	CHECK_STR(proc_futex_op_name(x->futex_op, op, sizeof(op)), "wait");
 	CHECK_STR(x->comm, "test_proc");
-	x = find_waiter(&w, b);
-	CHECK(x->offset >= 256 && x->offset < 256 + sizeof(sem_t));
-	CHECK_INT(x->offset % 4, 0);
+	for (size_t i = 0; i < w.n; i++) {
+		x = &w.v[i];
+		if (x->pid != b)
+			continue;
+		if (x->tid == b) {
+			CHECK(x->offset >= 256 &&
+			      x->offset < 256 + sizeof(sem_t));
+			CHECK_INT(x->offset % 4, 0);
+			CHECK_STR(x->tcomm, "test_proc");
+		} else {
+			CHECK_INT(x->offset, 512);
+			CHECK_INT(proc_tgid(x->tid), b);
+			CHECK_STR(x->tcomm, "waiter");
+			CHECK_STR(x->comm, "test_proc");
+			CHECK_STR(
+				proc_futex_op_name(x->futex_op, op, sizeof(op)),
+				"wait_bitset");
+		}
+	}
 	/* Nobody else waits, and every mapping process was looked at. */
-	CHECK_INT(w.n, 2);
+	CHECK_INT(w.n, 3);
 	CHECK_INT(w.nprocs, 3);
 	for (size_t i = 0; i < w.nprocs; i++) {
 		CHECK(!w.procs[i].denied);
