@@ -24,13 +24,21 @@
  *              follow it.
  *   removed    SysV: marked for removal (IPC_RMID while attached).
  *
- * Safe reads.  seg_read() is the one way to copy bytes out: it checks the
- * size with fstat() just before the copy (for POSIX/file) and copies through
- * process_vm_readv() on this very process, so that even if the file shrinks
- * between that check and the copy, the kernel reports a short copy (EFAULT)
- * instead of delivering SIGBUS; no signal handler is involved.  Where
- * process_vm_readv is not available (seccomp, ENOSYS) it falls back to
- * memcpy after the fstat check, leaving only that tiny window.
+ * Safe reads.  Never dereference s->base directly: a page past the end of
+ * a file that shrank raises SIGBUS.  Two ways to read:
+ *  - seg_read() copies a range (a snapshot).  It checks the size with
+ *    fstat() just before the copy (POSIX/file) and copies through
+ *    process_vm_readv() on this very process, so that even if the file
+ *    shrinks between that check and the copy the kernel reports a short
+ *    copy instead of delivering SIGBUS; no signal handler is involved.
+ *    (Where process_vm_readv is refused, e.g. by seccomp, it falls back to
+ *    the guard below.)  The copy is bytewise as far as the C library and
+ *    kernel promise: a value being written meanwhile may be torn.
+ *  - seg_load() reads one aligned 1/2/4/8-byte value with a single load
+ *    from the mapping, so it is never torn, for fields a writer updates
+ *    atomically (lock words, ring indexes).  It does not call fstat; the
+ *    last guard is a SIGBUS handler (seg_guard_install) that turns a fault
+ *    inside the load into -EFAULT and clamps the size.
  */
 #ifndef SHMSCOPE_SEG_H
 #define SHMSCOPE_SEG_H
@@ -137,5 +145,23 @@ const char *seg_describe(const struct seg *s, unsigned events, char *buf,
  * s->state.
  */
 ssize_t seg_read(struct seg *s, size_t off, void *dst, size_t len);
+
+/*
+ * Read the WIDTH-byte (1, 2, 4, 8) value at OFF, native byte order, with
+ * one load when OFF is aligned to WIDTH (bytewise otherwise).  Returns 0,
+ * -ERANGE when it is not wholly inside the current size, -EINVAL for a bad
+ * WIDTH, or -EFAULT when the page was gone (the object shrank since the
+ * last refresh: s->size is clamped and SEG_EV_SHRANK set in s->state).
+ */
+int seg_load(struct seg *s, size_t off, unsigned width, uint64_t *out);
+
+/*
+ * Install the SIGBUS guard seg_load() relies on (done by the first
+ * seg_load anyway; idempotent).  It chains to the handler installed before
+ * it, so a program with its own fatal-signal handler (the TUI restoring the
+ * terminal) should install that first and then call this; a handler
+ * installed later replaces the guard.
+ */
+void seg_guard_install(void);
 
 #endif
