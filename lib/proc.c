@@ -410,6 +410,20 @@ bool proc_maps_denied_pid(const struct proc_maps *m, pid_t pid)
 	return false;
 }
 
+size_t proc_maps_drop_pid(struct proc_maps *m, pid_t pid)
+{
+	size_t kept = 0, n = m->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (m->v[i].pid == pid)
+			free(m->v[i].path);
+		else
+			m->v[kept++] = m->v[i];
+	}
+	m->n = kept;
+	return n - kept;
+}
+
 void proc_maps_free(struct proc_maps *m)
 {
 	for (size_t i = 0; i < m->n; i++)

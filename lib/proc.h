@@ -110,6 +110,10 @@ int proc_shm_mappings(struct proc_maps *out, struct errbuf *e);
 bool proc_maps_has_pid(const struct proc_maps *m, pid_t pid);
 bool proc_maps_denied_pid(const struct proc_maps *m, pid_t pid);
 
+/* Remove PID's mappings from M (the inspector dropping itself from a
+ * segment's mappers).  Returns how many were removed. */
+size_t proc_maps_drop_pid(struct proc_maps *m, pid_t pid);
+
 /* Release what M holds and zero it. */
 void proc_maps_free(struct proc_maps *m);
 

@@ -161,6 +161,11 @@ static void test_mappers_by_devino(void)
 	/* Nobody else maps a segment created a moment ago. */
 	for (size_t i = 0; i < m.n; i++)
 		CHECK(m.v[i].pid == getpid() || m.v[i].pid == child);
+
+	/* The inspector drops itself from the list. */
+	CHECK_INT(proc_maps_drop_pid(&m, getpid()), 1);
+	CHECK_INT(count_pid(&m, getpid()), 0);
+	CHECK_INT(count_pid(&m, child), 2);
 	proc_maps_free(&m);
 
 	/* A different inode on the same device is not ours. */
