@@ -115,7 +115,7 @@ static int list_posix(struct shmobj_list *l)
 		o->ctime = st.st_ctim.tv_sec;
 		o->dev = st.st_dev;
 		o->ino = st.st_ino;
-		o->readable = access(path, R_OK) == 0;
+		o->readable = faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0;
 		owner_names(o);
 	}
 	closedir(dir);
@@ -261,7 +261,7 @@ static struct shmobj *add_unlinked(struct shmobj_list *l,
 		o->atime = st.st_atim.tv_sec;
 		o->mtime = st.st_mtim.tv_sec;
 		o->ctime = st.st_ctim.tv_sec;
-		o->readable = access(path, R_OK) == 0;
+		o->readable = faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0;
 		owner_names(o);
 	} else {
 		o->size = m->offset + (m->end - m->start);
