@@ -9,7 +9,12 @@
 
 #include <stdbool.h>
 
-enum abi_id { ABI_X86_64, ABI_AARCH64, ABI_I386, ABI_COUNT };
+enum abi_id {
+	ABI_X86_64,
+	ABI_AARCH64,
+	ABI_I386,
+	ABI_COUNT
+};
 
 /* The ABI this program was compiled for. */
 enum abi_id abi_host(void);
@@ -19,8 +24,6 @@ int abi_from_name(const char *name);
 
 /* The canonical name of ID ("x86-64", "aarch64", "i386"). */
 const char *abi_name(enum abi_id id);
-
-#endif
 
 /*
  * Syscall numbers shmscope needs to recognise in /proc/PID/task/TID/syscall
@@ -39,3 +42,5 @@ bool abi_is_futex_nr(enum abi_id id, long nr);
 /* The ABI of an ELF e_machine value (EM_X86_64, EM_AARCH64, EM_386);
  * -1 for any other machine. */
 int abi_from_elf_machine(unsigned machine);
+
+#endif

@@ -9,13 +9,13 @@
 
 enum sync_kind {
 	SYNC_NONE,
-	SYNC_MUTEX,   /* pthread_mutex_t */
-	SYNC_SEM,     /* sem_t */
-	SYNC_RWLOCK,  /* pthread_rwlock_t */
-	SYNC_COND,    /* pthread_cond_t */
-	SYNC_SPIN,    /* pthread_spinlock_t */
-	SYNC_BARRIER, /* pthread_barrier_t */
-	SYNC_FUTEX,   /* a 32-bit futex word */
+	SYNC_MUTEX,	/* pthread_mutex_t */
+	SYNC_SEM,	/* sem_t */
+	SYNC_RWLOCK,	/* pthread_rwlock_t */
+	SYNC_COND,	/* pthread_cond_t */
+	SYNC_SPIN,	/* pthread_spinlock_t */
+	SYNC_BARRIER,	/* pthread_barrier_t */
+	SYNC_FUTEX,	/* a 32-bit futex word */
 	SYNC_KIND_COUNT
 };
 
@@ -24,8 +24,8 @@ enum sync_kind {
 static inline const char *sync_kind_name(enum sync_kind k)
 {
 	static const char *const names[SYNC_KIND_COUNT] = {
-		"none", "mutex", "sem",	    "rwlock",
-		"cond", "spin",	 "barrier", "futex",
+		"none", "mutex", "sem", "rwlock", "cond", "spin", "barrier",
+		"futex",
 	};
 	return (unsigned)k < SYNC_KIND_COUNT ? names[k] : "none";
 }
