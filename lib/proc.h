@@ -51,7 +51,10 @@ struct proc_map {
 	char *path; /* malloc'd; "" for anonymous mappings */
 };
 
-/* A set of mappings, and the processes whose maps could not be read. */
+/* A set of mappings, and the processes whose maps could not be read.  The
+ * mappings of one process are contiguous, processes in /proc order
+ * (ascending pid), so distinct mappers are found by comparing each entry's
+ * pid with the previous one. */
 struct proc_maps {
 	struct proc_map *v;
 	size_t n, cap;
