@@ -161,8 +161,6 @@ static enum snap_seg_status rawseg_name_status(const struct rawseg *r,
 	struct stat st;
 	int fd;
 
-	if (mine->st_nlink == 0)
-		return SNAP_SEG_UNLINKED;
 	fd = shm_open(r->name, O_RDONLY, 0);
 	if (fd < 0)
 		return SNAP_SEG_UNLINKED;
@@ -171,7 +169,7 @@ static enum snap_seg_status rawseg_name_status(const struct rawseg *r,
 	close(fd);
 	if (st.st_dev != r->dev || st.st_ino != r->ino)
 		return SNAP_SEG_RECREATED;
-	return SNAP_SEG_OK;
+	return mine->st_nlink == 0 ? SNAP_SEG_UNLINKED : SNAP_SEG_OK;
 }
 
 static void rawseg_status(struct rawseg *r, const struct stat *st,

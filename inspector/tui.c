@@ -316,20 +316,47 @@ static int tui_draw_title(struct tui *t, int y)
 	return y + 1;
 }
 
+/* Draw TEXT from row Y on, wrapped at spaces, at most MAXL rows. */
+static int tui_wrap(int y, int role, const char *text, int maxl)
+{
+	int w = COLS - 1;
+
+	for (int l = 0; l < maxl && *text && y < LINES - 1; l++) {
+		size_t n = strlen(text), cut = n;
+		char line[512];
+
+		if ((int)n > w && w > 0) {
+			cut = (size_t)w;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (!cut)
+				cut = (size_t)w;
+		}
+		if (cut >= sizeof(line))
+			cut = sizeof(line) - 1;
+		memcpy(line, text, cut);
+		line[cut] = 0;
+		tui_bar(y, role);
+		tui_put(y++, 1, w, role, line);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	return y;
+}
+
 static int tui_draw_alerts(struct tui *t, struct tui_tab *tab, int y)
 {
 	char lines[TUI_MAX_ALERTS][512];
 	size_t n = panel_sync_alerts(tab, t->o.stuck_ms, &lines[0][0],
 				     sizeof(lines[0]), TUI_MAX_ALERTS);
 
-	for (size_t i = 0; i < n && i < TUI_MAX_ALERTS; i++) {
-		tui_bar(y, CRT_ALERT);
-		tui_put(y++, 1, COLS - 1, CRT_ALERT, lines[i]);
-	}
+	for (size_t i = 0; i < n && i < TUI_MAX_ALERTS; i++)
+		y = tui_wrap(y, CRT_ALERT, lines[i], 3);
 	if (n > TUI_MAX_ALERTS) {
 		snprintf(lines[0], sizeof(lines[0]), "... and %zu more alerts",
 			 n - TUI_MAX_ALERTS);
-		tui_put(y++, 1, COLS - 1, CRT_ALERT, lines[0]);
+		y = tui_wrap(y, CRT_ALERT, lines[0], 1);
 	}
 	return y;
 }
