@@ -110,7 +110,7 @@ static void fields_draw(struct tui_tab *t, size_t line, int y, int w,
 {
 	size_t i = t->vis[line];
 	const struct snap_row *r = &t->snap.rows[i];
-	int name_w = w * 2 / 5, type_w = w / 5, x = 0;
+	int name_w = w * 3 / 10, type_w = w / 4, x = 0;
 	char buf[512], vbuf[64];
 	const char *mark = " ";
 	int base = cursor ? CRT_CURSOR : CRT_NORMAL;

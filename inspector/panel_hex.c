@@ -50,12 +50,15 @@ void panel_hex_update(struct tui_tab *t, const struct snapshot *prev)
 
 static size_t hex_count(struct tui_tab *t)
 {
+	if (!t->snap.bytes)
+		return 0;
 	return (t->snap.size + HEX_PER_LINE - 1) / HEX_PER_LINE;
 }
 
 static void hex_title(struct tui_tab *t, char *buf, size_t n)
 {
-	snprintf(buf, n, "%llu bytes%s", (unsigned long long)t->snap.size,
+	snprintf(buf, n, "%llu bytes%s%s", (unsigned long long)t->snap.size,
+		 t->snap.bytes ? "" : ", not read by this source",
 		 t->snap.nrows ? "  (x: back to the fields)" : "");
 }
 

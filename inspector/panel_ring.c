@@ -131,7 +131,7 @@ static void ring_line1(struct tui_tab *t, size_t i, int y, int w, int base)
 	snprintf(buf, sizeof(buf), "%s  head %llu  tail %llu ", r->path,
 		 (unsigned long long)r->head, (unsigned long long)r->tail);
 	x += tui_put(y, x, w, base, buf);
-	gw = w / 5 < 8 ? 8 : w / 5;
+	gw = w / 8 < 8 ? 8 : w / 8;
 	if (x + gw + 2 < w) {
 		ring_gauge(y, x, gw, r);
 		x += gw + 2;
@@ -148,7 +148,7 @@ static void ring_line1(struct tui_tab *t, size_t i, int y, int w, int base)
 		snprintf(buf, sizeof(buf), "  - msg/s");
 	x += tui_put(y, x, w - x, base, buf);
 	if (t->sampling) {
-		snprintf(buf, sizeof(buf), "  min %llu max %llu (%llu samples)",
+		snprintf(buf, sizeof(buf), "  fill %llu..%llu in %llu samples",
 			 (unsigned long long)h->shown_min,
 			 (unsigned long long)h->shown_max,
 			 (unsigned long long)h->shown_n);

@@ -111,8 +111,13 @@ static void sync_draw(struct tui_tab *t, size_t line, int y, int w, bool cursor)
 	if (h && h->since_ns)
 		tui_fmt_dur(dur, sizeof(dur), t->now_ns - h->since_ns);
 	sync_owner(o, owner, sizeof(owner));
-	k = (size_t)snprintf(buf, sizeof(buf), " for %-7s val %lld", dur,
-			     o->value);
+	k = (size_t)snprintf(buf, sizeof(buf), " for %-7s", dur);
+	if (t->sampling && h && k < sizeof(buf))
+		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " %llu changes",
+				      (unsigned long long)h->shown_changes);
+	if (k < sizeof(buf))
+		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " val %lld",
+				      o->value);
 	if (owner[0] && k < sizeof(buf))
 		k += (size_t)snprintf(buf + k, sizeof(buf) - k, "  owner %s",
 				      owner);
@@ -125,10 +130,6 @@ static void sync_draw(struct tui_tab *t, size_t line, int y, int w, bool cursor)
 				      o->waiting[i].comm);
 	if (o->nwaiting && k < sizeof(buf))
 		k += (size_t)snprintf(buf + k, sizeof(buf) - k, ")");
-	if (t->sampling && h && k < sizeof(buf))
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k,
-				      "  %llu changes/frame",
-				      (unsigned long long)h->shown_changes);
 	if (o->detail[0] && k < sizeof(buf))
 		snprintf(buf + k, sizeof(buf) - k, "  %s", o->detail);
 	tui_put(y, x, w - x, base, buf);
@@ -226,6 +227,8 @@ size_t panel_sync_alerts(struct tui_tab *t, int stuck_ms, char *lines,
 	size_t n = 0;
 	char buf[512], owner[96], dur[32];
 
+	/* Most serious first: a deadlock never resolves by itself. */
+	sync_cycles(s, lines, len, max, &n);
 	for (size_t i = 0; i < s->nsyncs; i++) {
 		const struct snap_sync *y = &s->syncs[i];
 		const struct tui_synchist *h =
@@ -249,7 +252,6 @@ size_t panel_sync_alerts(struct tui_tab *t, int stuck_ms, char *lines,
 			alert_add(lines, len, max, &n, buf);
 		}
 	}
-	sync_cycles(s, lines, len, max, &n);
 	return n;
 }
 

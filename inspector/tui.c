@@ -354,8 +354,8 @@ static int tui_draw_alerts(struct tui *t, struct tui_tab *tab, int y)
 	for (size_t i = 0; i < n && i < TUI_MAX_ALERTS; i++)
 		y = tui_wrap(y, CRT_ALERT, lines[i], 3);
 	if (n > TUI_MAX_ALERTS) {
-		snprintf(lines[0], sizeof(lines[0]), "... and %zu more alerts",
-			 n - TUI_MAX_ALERTS);
+		snprintf(lines[0], sizeof(lines[0]), "... and %zu more alert%s",
+			 n - TUI_MAX_ALERTS, n - TUI_MAX_ALERTS > 1 ? "s" : "");
 		y = tui_wrap(y, CRT_ALERT, lines[0], 1);
 	}
 	return y;

@@ -17,6 +17,15 @@ TM_SOCK="shmscope-tui-$$-0"
 TM_ALL=""
 tm() { tmux -L "$TM_SOCK" "$@"; }
 tm_kill() { tmux -L "$TM_SOCK" kill-server 2>/dev/null; return 0; }
+# A sanitized build's reports (leaks at exit, UB) fail the test.
+t_end_san() {
+	local f
+	for f in "$T"/san.*; do
+		[ -e "$f" ] || continue
+		t_fail "sanitizer: $(head -c 300 "$f")"
+	done
+	t_end
+}
 tm_kill_all() {
 	for s in $TM_ALL; do tmux -L "$s" kill-server 2>/dev/null; done
 	return 0
@@ -38,6 +47,8 @@ tm_run() {
 	TM_ALL="$TM_ALL $TM_SOCK"
 	rm -f "$T/pid" "$T/before" "$T/after"
 	{
+		# Sanitizer reports go to files the test looks for at its end.
+		echo "export ASAN_OPTIONS='log_path=$T/san' UBSAN_OPTIONS='log_path=$T/san'"
 		echo "echo BEFORE-MARK"
 		echo "stty -g >'$T/before'"
 		printf "sh -c 'echo \$\$ >\"\$0\"; exec \"\$@\"' '%s'" "$T/pid"
@@ -98,7 +109,7 @@ tm capture-pane -p -e | grep '^.*00000010' | grep -q $'\e\\[[0-9;]*m41' ||
 	t_fail "changed bytes are not highlighted"
 tm_wait "$seg  posix  256 bytes"
 tm_wait "?Help"
-t_end
+t_end_san
 
 t_begin "help screen opens with ? and closes with any key"
 new_seg seg 64
@@ -109,7 +120,7 @@ tm send-keys j
 tm_wait_gone "Press any key to return." && tm_wait "00000000"
 tm send-keys F1
 tm_wait "this help (any key returns)"
-t_end
+t_end_san
 
 t_begin "space pauses refreshing and resumes it"
 new_seg seg 64
@@ -124,7 +135,7 @@ tm send-keys - && tm_wait "refreshing every 100 ms"
 tm_has "00000000  00 00" || t_fail "paused screen changed"
 tm send-keys Space
 tm_wait_gone "PAUSED" && tm_wait "00000000  5a 00"
-t_end
+t_end_san
 
 t_begin "field tree: find, navigate, collapse and expand"
 tm_run 100 30 "$SNAP" --stop-after 5
@@ -140,7 +151,7 @@ tm send-keys Left
 tm_wait_gone 'message 3'
 tm send-keys Right
 tm_wait 'message 3'
-t_end
+t_end_san
 
 t_begin "panels: ring, sync, checks (failing first), mapped by"
 tm_run 100 30 "$SNAP" --stop-after 5 --fail-check
@@ -152,12 +163,12 @@ tm_wait "mapped by: $(cat "$T/pid") helper_tui_snap"
 tm_screen | grep -E '^(FAIL| ok )' | head -1 | grep -q '^FAIL filled_slots == 0' ||
 	t_fail "the failing check is not first"
 tm_wait "failed 1 time, first at"
-t_end
+t_end_san
 
 t_begin "--sample-hz shows min/max fill and state changes between frames"
 tm_run 100 30 "$SNAP" --stop-after 5 --sample --sample-hz 2000
-tm_wait "min 0 max 16 (" && tm_wait "changes/frame"
-t_end
+tm_wait "fill 0..16 in " && tm_wait " changes val"
+t_end_san
 
 t_begin "resize to 80x24 and larger keeps the screen whole"
 tm_run 100 30 "$SNAP" --stop-after 5
@@ -176,7 +187,7 @@ tm resize-window -x 20 -y 5
 tm resize-window -x 100 -y 30
 tm_wait "Fields: ring"
 tm_dead && t_fail "died on a tiny window"
-t_end
+t_end_san
 
 t_begin "alerts: owner dead, stuck lock, lock-wait cycle"
 tm_run 100 30 "$SNAP" --owner-dead
@@ -191,7 +202,7 @@ t_wait_for 5000 tm_has_joined "$pa cycle-a waits for ring.lock_b held by $pb cyc
 t_wait_for 5000 tm_has_joined "$pb cycle-b waits for ring.lock_a held by $pa cycle-a" ||
 	t_fail "no cycle b->a"
 
-t_end
+t_end_san
 
 t_begin "segment shrinks, grows, is unlinked, is recreated: reported, r reattaches"
 new_seg seg 4096
@@ -211,7 +222,7 @@ tm send-keys r
 tm_wait "reattached" && tm_wait "Hex: 128 bytes"
 tm_wait_gone "recreated — press r"
 tm_dead && t_fail "the view died"
-t_end
+t_end_san
 
 t_begin "--follow reattaches a recreated segment by itself"
 new_seg seg 64
@@ -220,7 +231,7 @@ tm_wait "Hex: 64 bytes"
 rm -f "/dev/shm/${seg#/}"
 head -c 32 /dev/zero >"/dev/shm/${seg#/}"
 tm_wait "Hex: 32 bytes"
-t_end
+t_end_san
 
 t_begin "s writes the snapshot as JSON and says where"
 tm_run 100 30 "$SNAP" --stop-after 5
@@ -239,7 +250,7 @@ s = {x["path"]: x for x in d["sync"]}
 assert s["ring.lock"]["state"] == "locked"
 assert d["rings"][0]["head"] == 15 and d["rings"][0]["used"] == 5
 PY
-t_end
+t_end_san
 
 t_begin "--no-color and NO_COLOR draw without colors"
 tm_run 100 30 "$SNAP" --stop-after 5 --no-color
@@ -251,14 +262,14 @@ tm capture-pane -p -e | grep -q $'\e\\[[34][0-7]m' && t_fail "NO_COLOR used colo
 tm_run 100 30 "$SNAP" --stop-after 5
 tm_wait "Fields: ring"
 tm capture-pane -p -e | grep -q $'\e\\[[34][0-7]m' || t_fail "no colors by default"
-t_end
+t_end_san
 
 t_begin "without a UTF-8 locale the tree and sparkline fall back to ASCII"
 tm_run 100 30 env LC_ALL=C "$SNAP" --stop-after 5
 tm_wait "Fields: ring" && tm_wait "+ slots[3]" && tm_wait "- slots"
 tm_screen | grep 'fill, last 60 s' | grep -q '[_.=+*#@-]' || t_fail "no ASCII sparkline"
 tm_lacks "▁" || t_fail "block elements in the C locale"
-t_end
+t_end_san
 
 # Exit paths: q, SIGTERM, SIGSEGV.  Each restores the terminal: the
 # alternate screen is left, the cursor is visible, stty is as before, and
@@ -277,7 +288,7 @@ new_seg seg 64
 tm_run 100 30 "$SHMSCOPE" "$seg"
 tm_wait "00000000" && tm send-keys q
 check_restored 0
-t_end
+t_end_san
 
 for sig in TERM SEGV INT; do
 	t_begin "SIG$sig restores the terminal and kills with SIG$sig"
@@ -285,7 +296,7 @@ for sig in TERM SEGV INT; do
 	tm_run 100 30 "$SHMSCOPE" "$seg"
 	tm_wait "00000000" && kill -"$sig" "$(cat "$T/pid")"
 	check_restored $((128 + $(kill -l "$sig")))
-	t_end
+	t_end_san
 done
 
 tm_kill
