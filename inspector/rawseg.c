@@ -30,7 +30,7 @@ struct rawseg {
 	ino_t ino;
 };
 
-static sigjmp_buf *rawseg_jmp;
+static _Thread_local sigjmp_buf *rawseg_jmp;
 
 static void rawseg_on_sigbus(int sig)
 {

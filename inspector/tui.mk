@@ -6,3 +6,5 @@ TUI_OBJS := $(TUI_SRCS:%.c=$(OBJ)/%.o)
 LDLIBS_helper_tui_snap := $(TUI_OBJS) $(LIBSHMSCOPE) -lncursesw -ltinfo
 $(BUILD)/tests/helper_tui_snap: $(TUI_OBJS)
 BENCHES += inspector/bench-tui.sh
+LDLIBS_test_tui_rawseg := $(OBJ)/inspector/rawseg.o $(LIBSHMSCOPE)
+$(BUILD)/tests/test_tui_rawseg: $(OBJ)/inspector/rawseg.o

@@ -9,7 +9,8 @@
  *
  *   helper_tui_snap [--stop-after N] [--rows N] [--owner-dead] [--stuck]
  *                   [--cycle] [--fail-check] [--sample] [--frames N]
- *                   [--rusage FILE] [--take-only N] [view options: -d MS, --sample-hz N,
+ *                   [--rusage FILE] [--take-only N] [view options: -d MS,
+ * --sample-hz N,
  *                   --stuck-ms MS, --no-color, --follow]
  */
 #include <errno.h>
@@ -370,7 +371,8 @@ int main(int argc, char **argv)
 	src.title = "/fake_ring";
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (take_only) {
-		/* The source's share of the cost: build and free N snapshots. */
+		/* The source's share of the cost: build and free N snapshots.
+		 */
 		for (long i = 0; i < take_only; i++) {
 			struct snapshot s = {0};
 

@@ -153,6 +153,31 @@ tm send-keys Right
 tm_wait 'message 3'
 t_end_san
 
+t_begin "changed field values are highlighted for a moment, steady ones not"
+# Moving: write_idx changes every frame.  Stopped: after 1.5 s, nothing is.
+tm_run 100 30 "$SNAP"
+tm_wait "write_idx"
+hl() { tm capture-pane -p -e | grep "write_idx" | grep -q $'\e\\[[0-9;]*43m'; }
+t_wait_for 5000 hl || t_fail "a changing value is not highlighted"
+tm_run 100 30 "$SNAP" --stop-after 2
+tm_wait "head 6  tail 4"
+t_wait_for 5000 sh -c "! tmux -L $TM_SOCK capture-pane -p -e | grep write_idx | grep -q $'\e\\[[0-9;]*43m'" ||
+	t_fail "a steady value stays highlighted"
+t_end_san
+
+t_begin "several segments: one tab each, [ ] and digits switch"
+new_seg seg1 32
+new_seg seg2 48
+tm_run 100 30 "$SHMSCOPE" "$seg1" "posix:$seg2"
+tm_wait "1:$seg1" && tm_wait "2:$seg2" && tm_wait "$seg1  posix  32 bytes"
+tm send-keys ']'
+tm_wait "$seg2  posix  48 bytes"
+tm send-keys 1
+tm_wait "$seg1  posix  32 bytes"
+tm send-keys '['
+tm_wait "$seg2  posix  48 bytes"
+t_end_san
+
 t_begin "panels: ring, sync, checks (failing first), mapped by"
 tm_run 100 30 "$SNAP" --stop-after 5 --fail-check
 tm_wait "ring.slots  head 15  tail 10" && tm_wait "5/16"
