@@ -24,6 +24,7 @@ bool crt_utf8;
 static volatile sig_atomic_t crt_active;
 static struct termios crt_saved_tio;
 static bool crt_have_tio;
+static bool crt_atexit_done;
 /*
  * What endwin() would write, computed while curses may still be called:
  * a signal handler may only write() and tcsetattr(), so it replays these.
@@ -169,7 +170,10 @@ int crt_init(bool color, struct errbuf *e)
 	crt_set_colors(color);
 	crt_active = 1;
 	crt_set_signals();
-	atexit(crt_done);
+	if (!crt_atexit_done) {
+		crt_atexit_done = true;
+		atexit(crt_done);
+	}
 	return 0;
 }
 

@@ -18,12 +18,27 @@ static bool fields_same_shape(const struct snapshot *a,
 	return true;
 }
 
-static bool fields_value_differs(const struct snap_row *a,
+/* What the tree shows for a sync object without a value: its state. */
+static const char *fields_shown(const struct snapshot *s,
+				const struct snap_row *r)
+{
+	if (r->value)
+		return r->value;
+	if (r->sync >= 0 && (size_t)r->sync < s->nsyncs)
+		return s->syncs[r->sync].state;
+	return NULL;
+}
+
+static bool fields_value_differs(const struct snapshot *sa,
+				 const struct snap_row *a,
+				 const struct snapshot *sb,
 				 const struct snap_row *b)
 {
-	if (!a->value || !b->value)
-		return a->value != b->value;
-	return strcmp(a->value, b->value) != 0;
+	const char *va = fields_shown(sa, a), *vb = fields_shown(sb, b);
+
+	if (!va || !vb)
+		return va != vb;
+	return strcmp(va, vb) != 0;
 }
 
 /*
@@ -77,7 +92,8 @@ void panel_fields_update(struct tui_tab *t, const struct snapshot *prev)
 		fields_reset(t);
 	} else {
 		for (size_t i = 0; i < s->nrows; i++)
-			if (fields_value_differs(&prev->rows[i], &s->rows[i]))
+			if (fields_value_differs(prev, &prev->rows[i], s,
+						 &s->rows[i]))
 				t->rows[i].changed_ns = t->now_ns;
 	}
 	if (t->nrows == s->nrows)

@@ -308,7 +308,7 @@ static int tui_draw_title(struct tui *t, int y)
 			     i == t->cur ? CRT_TAB_ACTIVE : CRT_TITLE, buf);
 	}
 	snprintf(buf, sizeof(buf), "  every %d ms%s%s ", t->o.interval_ms,
-		 t->o.sample_hz ? ", sampling" : "",
+		 t->tabs[t->cur].sampling ? ", sampling" : "",
 		 t->paused ? "  PAUSED" : "");
 	if ((int)strlen(buf) < COLS - x)
 		tui_put(y, COLS - (int)strlen(buf), (int)strlen(buf), CRT_TITLE,
