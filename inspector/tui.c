@@ -117,10 +117,16 @@ void tui_opts_usage(FILE *f)
 
 /* --- helpers for the panels -------------------------------------------- */
 
+/*
+ * Values come from other programs' memory: a control character would move
+ * the cursor and an escape sequence would reach the terminal, so both are
+ * drawn as '.', and bytes that are not valid in the locale as '?'.
+ */
 int tui_put(int y, int x, int w, int role, const char *s)
 {
+	char out[1024];
 	mbstate_t st;
-	size_t bytes = 0, len;
+	size_t in = 0, len, o = 0;
 	int cols = 0;
 
 	if (w <= 0 || y < 0 || y >= LINES || x < 0 || x >= COLS || !s)
@@ -130,27 +136,39 @@ int tui_put(int y, int x, int w, int role, const char *s)
 	memset(&st, 0, sizeof(st));
 	len = strlen(s);
 	/* Count columns, not bytes: values may hold UTF-8. */
-	while (bytes < len) {
+	while (in < len && o + MB_LEN_MAX < sizeof(out)) {
 		wchar_t wc;
-		size_t k = mbrtowc(&wc, s + bytes, len - bytes, &st);
-		int cw;
+		size_t k = mbrtowc(&wc, s + in, len - in, &st);
+		int cw = 1;
 
-		if (k == (size_t)-1 || k == (size_t)-2) {
-			k = 1;
-			cw = 1;
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
 			memset(&st, 0, sizeof(st));
+			k = 1;
+			wc = L'?';
+		} else if (wc < 0x20 || wc == 0x7f ||
+			   (wc >= 0x80 && wc < 0xa0)) {
+			wc = L'.';
 		} else {
 			cw = wcwidth(wc);
-			if (cw < 0)
-				cw = 1;
+		}
+		if (cw < 0) {
+			cw = 1;
+			wc = L'?';
 		}
 		if (cols + cw > w)
 			break;
+		if (wc == L'?' || wc == L'.') {
+			out[o++] = (char)wc;
+		} else {
+			memcpy(out + o, s + in, k);
+			o += k;
+		}
 		cols += cw;
-		bytes += k ? k : 1;
+		in += k;
 	}
+	out[o] = 0;
 	attrset(crt_attr[role]);
-	mvaddnstr(y, x, s, (int)bytes);
+	mvaddnstr(y, x, out, (int)o);
 	attrset(A_NORMAL);
 	return cols;
 }

@@ -8,7 +8,7 @@
  * screen must show.  Everything drawn is drawn by the product's panels.
  *
  *   helper_tui_snap [--stop-after N] [--rows N] [--owner-dead] [--stuck]
- *                   [--cycle] [--fail-check] [--sample] [--frames N]
+ *                   [--cycle] [--fail-check] [--nasty] [--sample] [--frames N]
  *                   [--rusage FILE] [--take-only N] [view options: -d MS,
  * --sample-hz N,
  *                   --stuck-ms MS, --no-color, --follow]
@@ -35,7 +35,7 @@
 struct fake {
 	long step, stop_after;
 	long extra_rows;
-	bool owner_dead, stuck, cycle, fail_check;
+	bool owner_dead, stuck, cycle, fail_check, nasty;
 	pid_t dead_pid, cyc_a, cyc_b;
 	char comm[32];
 	unsigned long nsample;
@@ -204,7 +204,10 @@ static void fake_rows(struct fake *f, struct snapshot *s, long k, uint64_t widx,
 			if (m == 2) {
 				snprintf(name, sizeof(name), "message %llu",
 					 (unsigned long long)seq);
-				set_str(s, r, widx > (uint64_t)i ? name : "");
+				set_str(s, r,
+					f->nasty && i == 0 ? "a\tb\nc\x1b[31md"
+					: widx > (uint64_t)i ? name
+							     : "");
 			} else {
 				set_uint(s, r, m ? 12 : seq, false);
 			}
@@ -333,6 +336,8 @@ int main(int argc, char **argv)
 			f.stuck = true;
 		else if (!strcmp(a, "--cycle"))
 			f.cycle = true;
+		else if (!strcmp(a, "--nasty"))
+			f.nasty = true;
 		else if (!strcmp(a, "--fail-check"))
 			f.fail_check = true;
 		else if (!strcmp(a, "--sample"))

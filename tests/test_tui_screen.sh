@@ -178,6 +178,13 @@ tm send-keys '['
 tm_wait "$seg2  posix  48 bytes"
 t_end_san
 
+t_begin "control characters and escapes in values are drawn as dots"
+tm_run 100 30 "$SNAP" --stop-after 5 --nasty
+tm_wait "Fields: ring" && tm send-keys / s l o t s '[' 0 ']' . t e x t Enter
+tm_wait "a.b.c.[31md"
+tm_screen | tail -1 | grep -q '^?Help' || t_fail "the footer moved"
+t_end_san
+
 t_begin "panels: ring, sync, checks (failing first), mapped by"
 tm_run 100 30 "$SNAP" --stop-after 5 --fail-check
 tm_wait "ring.slots  head 15  tail 10" && tm_wait "5/16"
