@@ -175,46 +175,60 @@ static const char *sync_comm_of(const struct snapshot *s, pid_t tid)
  * each waiter either ends or comes back; a cycle is reported once, from
  * its smallest tid.
  */
+/*
+ * Follow the wait-for edges from thread START: WHO[c] waits for sync
+ * PATH[c], owned by WHO[c + 1].  Returns the cycle's length if the walk
+ * comes back to START and START is its smallest tid (so each cycle is
+ * reported once), else 0.
+ */
+static int sync_cycle_walk(const struct snapshot *s, pid_t start,
+			   long path[SYNC_CYCLE_MAX], pid_t who[SYNC_CYCLE_MAX])
+{
+	pid_t cur = start;
+	int n = 0;
+
+	while (n < SYNC_CYCLE_MAX) {
+		long o = sync_waited_by(s, cur);
+
+		if (o < 0 || !s->syncs[o].owner_tid || cur < start)
+			return 0;
+		who[n] = cur;
+		path[n++] = o;
+		cur = s->syncs[o].owner_tid;
+		if (cur == start)
+			return n;
+	}
+	return 0;
+}
+
 static void sync_cycles(const struct snapshot *s, char *lines, size_t len,
 			size_t max, size_t *n)
 {
+	long path[SYNC_CYCLE_MAX];
+	pid_t who[SYNC_CYCLE_MAX];
+	char buf[512];
+
 	for (size_t i = 0; i < s->nsyncs; i++) {
 		for (size_t w = 0; w < s->syncs[i].nwaiting; w++) {
-			pid_t start = s->syncs[i].waiting[w].tid, cur = start;
-			long path[SYNC_CYCLE_MAX];
-			pid_t who[SYNC_CYCLE_MAX];
-			int len_c = 0;
-			bool smallest = true;
+			int c, nc = sync_cycle_walk(s,
+						    s->syncs[i].waiting[w].tid,
+						    path, who);
+			size_t k;
 
-			while (len_c < SYNC_CYCLE_MAX) {
-				long o = sync_waited_by(s, cur);
-
-				if (o < 0 || !s->syncs[o].owner_tid)
-					break;
-				who[len_c] = cur;
-				path[len_c++] = o;
-				smallest &= cur >= start;
-				cur = s->syncs[o].owner_tid;
-				if (cur == start)
-					break;
-			}
-			if (cur != start || !len_c || !smallest ||
-			    path[0] != (long)i)
+			if (!nc || path[0] != (long)i)
 				continue;
-			char buf[512];
-			size_t k =
-				(size_t)snprintf(buf, sizeof(buf), "DEADLOCK:");
+			k = (size_t)snprintf(buf, sizeof(buf), "DEADLOCK:");
+			for (c = 0; c < nc && k < sizeof(buf); c++) {
+				const struct snap_sync *y = &s->syncs[path[c]];
 
-			for (int c = 0; c < len_c && k < sizeof(buf); c++)
 				k += (size_t)snprintf(
 					buf + k, sizeof(buf) - k,
 					" %d %s waits for %s held by %d %s%s",
 					who[c], sync_comm_of(s, who[c]),
-					s->syncs[path[c]].path,
-					s->syncs[path[c]].owner_tid,
-					sync_comm_of(
-						s, s->syncs[path[c]].owner_tid),
-					c + 1 < len_c ? ";" : "");
+					y->path, y->owner_tid,
+					sync_comm_of(s, y->owner_tid),
+					c + 1 < nc ? ";" : "");
+			}
 			alert_add(lines, len, max, n, buf);
 		}
 	}
