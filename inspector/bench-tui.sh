@@ -13,7 +13,7 @@ set -u
 HELPER=$(realpath "$BUILD/tests/helper_tui_snap")
 SOCK="shmscope-bench-tui-$$"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmscope-bench-tui.XXXXXX")
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP" "/dev/shm/shmscope-bench-tui-$$"' EXIT
 
 command -v tmux >/dev/null || { echo "bench-tui: tmux missing, skipped"; exit 0; }
 
@@ -33,13 +33,35 @@ run() {
 	cat "$TMP/$name"
 }
 
+# hex NAME SIZE: shmscope's hex view of a real SIZE-byte segment for 10 s;
+# prints "user sys wall" from /proc/PID/stat (clock ticks).
+hex() {
+	local seg="/shmscope-bench-tui-$$" hz pid t0
+	head -c "$2" /dev/zero >"/dev/shm/${seg#/}"
+	tmux -L "$SOCK" kill-server 2>/dev/null
+	LC_ALL=C.UTF-8 tmux -L "$SOCK" -f /dev/null new-session -d -x 100 -y 30 \
+		"sh -c 'echo \$\$ >$TMP/pid; exec $(realpath "$BUILD/bin/shmscope") $seg'"
+	while [ ! -s "$TMP/pid" ]; do sleep 0.1; done
+	pid=$(cat "$TMP/pid")
+	t0=$(date +%s.%N)
+	sleep 10 # the measurement's duration, not a wait for something
+	hz=$(getconf CLK_TCK)
+	awk -v hz="$hz" -v t0="$t0" -v t1="$(date +%s.%N)" \
+		'{ sub(/^.*\) /, ""); printf "%.3f %.3f %.3f\n", $12 / hz, $13 / hz, t1 - t0 }' \
+		"/proc/$pid/stat"
+	tmux -L "$SOCK" kill-server 2>/dev/null
+	rm -f "/dev/shm/${seg#/}" "$TMP/pid"
+}
+
 pct() { awk '{ printf "%.2f%% of a core (user %.3f s, sys %.3f s, wall %.2f s)", ($1 + $2) * 100 / $3, $1, $2, $3 }'; }
 
 r1=$(run tui --rows 1000 -d 100 --frames 100) || exit 1
 r2=$(run sample --rows 1000 -d 100 --frames 100 --sample --sample-hz 10000) || exit 1
 "$HELPER" --rows 1000 --take-only 100 --rusage "$TMP/take" || exit 1
 r3=$(cat "$TMP/take")
+r4=$(hex hex 1048576) || exit 1
 
 echo "tui: 1,090-row snapshot, 10 Hz, 10 s:          $(echo "$r1" | pct)"
 echo "tui: same, --sample-hz 10000:                  $(echo "$r2" | pct)"
+echo "hex view of a 1 MiB segment, 10 Hz, 10 s:     $(echo "$r4" | pct)"
 echo "source alone: 100 snapshots built and freed: $(echo "$r3" | awk '{ printf "%.2f ms CPU per snapshot", ($1 + $2) * 1000 / 100 }')"
