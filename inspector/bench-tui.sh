@@ -13,7 +13,7 @@ set -u
 HELPER=$(realpath "$BUILD/tests/helper_tui_snap")
 SOCK="shmscope-bench-tui-$$"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmscope-bench-tui.XXXXXX")
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP" "/dev/shm/shmscope-bench-tui-$$"' EXIT
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP" "/dev/shm/shmscope-bench-tui-$$" "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"' EXIT
 
 command -v tmux >/dev/null || { echo "bench-tui: tmux missing, skipped"; exit 0; }
 

@@ -16,7 +16,13 @@ TM_N=0
 TM_SOCK="shmscope-tui-$$-0"
 TM_ALL=""
 tm() { tmux -L "$TM_SOCK" "$@"; }
-tm_kill() { tmux -L "$TM_SOCK" kill-server 2>/dev/null; return 0; }
+TM_DIR="${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)"
+# kill-server leaves the socket file behind: remove it too.
+tm_kill() {
+	tmux -L "$TM_SOCK" kill-server 2>/dev/null
+	rm -f "$TM_DIR/$TM_SOCK"
+	return 0
+}
 # A sanitized build's reports (leaks at exit, UB) fail the test.
 t_end_san() {
 	local f
@@ -27,7 +33,10 @@ t_end_san() {
 	t_end
 }
 tm_kill_all() {
-	for s in $TM_ALL; do tmux -L "$s" kill-server 2>/dev/null; done
+	for s in $TM_ALL; do
+		tmux -L "$s" kill-server 2>/dev/null
+		rm -f "$TM_DIR/$s"
+	done
 	return 0
 }
 trap 'tm_kill_all; t_exit' EXIT
