@@ -2395,7 +2395,9 @@ static void directive(struct parser *p)
 		const struct layout_tok *f = peek(p, 1);
 
 		next(p);
-		if (p->pos >= end || f->kind != LT_STR) {
+		if (p->pos < end && is_op(f, '<')) {
+			/* <stdint.h> and friends: their names are built in */
+		} else if (p->pos >= end || f->kind != LT_STR) {
 			perr(p, hash, "#include needs a file name in quotes");
 		} else {
 			char *path = str_value(p, f);
