@@ -637,6 +637,8 @@ static int dw_verify(struct dw_ctx *c, const char *text, size_t len, int abi,
 		}
 		if (!wrong)
 			continue;
+		/* Only the first: structs come deepest first, and fixing one
+		 * may fix those that hold it. */
 		bad++;
 		size_t at = c->nlevel;
 		for (size_t j = 0; j < c->nlevel; j++)
@@ -665,6 +667,7 @@ static int dw_verify(struct dw_ctx *c, const char *text, size_t len, int abi,
 			layout_free(l);
 			return -ENOTSUP;
 		}
+		break;
 	}
 	layout_free(l);
 	return bad;
@@ -699,7 +702,7 @@ int layout_dwarf_write(const char *binary, const char *name, FILE *out,
 		r = -ENOENT;
 		goto out;
 	}
-	for (int pass = 0; pass < 4; pass++) {
+	for (int pass = 0; pass < 64; pass++) {
 		free(text);
 		text = NULL;
 		dw_free_checks(&c);
