@@ -27,7 +27,14 @@ struct pfile {
 	const char *real; /* realpath, malloc'd (NULL for strings) */
 };
 
+struct lexerr {
+	int line, col;
+	char msg[96];
+};
+
 struct parser {
+	struct lexerr lexerr[LAYOUT_MAX_ERRORS];
+	size_t nlexerr;
 	struct layout *l;
 	struct errbuf *e;
 	size_t elen;
@@ -144,7 +151,32 @@ static void tok_text(const struct layout_tok *t, char *buf, size_t len)
 			 t->len > 40 ? "..." : "");
 }
 
+static void emit_msg(struct parser *p, int line, int col, const char *msg);
+
+/* Lexical errors wait here so that messages come in file order. */
+static void flush_lexerr(struct parser *p, int line, int col)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nlexerr; i++) {
+		struct lexerr *x = &p->lexerr[i];
+
+		if (x->line < line || (x->line == line && x->col <= col))
+			emit_msg(p, x->line, x->col, x->msg);
+		else
+			p->lexerr[k++] = *x;
+	}
+	p->nlexerr = k;
+}
+
 static void perr_msg(struct parser *p, int line, int col, const char *msg)
+{
+	if (!p->quiet && line > 0)
+		flush_lexerr(p, line, col);
+	emit_msg(p, line, col, msg);
+}
+
+static void emit_msg(struct parser *p, int line, int col, const char *msg)
 {
 	if (p->quiet) {
 		p->failed = true;
@@ -202,7 +234,17 @@ static bool expect_op(struct parser *p, int op, const char *what)
 
 static void lex_report(void *arg, int line, int col, const char *msg)
 {
-	perr_msg(arg, line, col, msg);
+	struct parser *p = arg;
+
+	if (p->nlexerr == sizeof(p->lexerr) / sizeof(p->lexerr[0])) {
+		flush_lexerr(p, INT_MAX, INT_MAX);
+		return;
+	}
+	p->lexerr[p->nlexerr].line = line;
+	p->lexerr[p->nlexerr].col = col;
+	snprintf(p->lexerr[p->nlexerr].msg, sizeof(p->lexerr[0].msg), "%s",
+		 msg);
+	p->nlexerr++;
 }
 
 /* Skip to just after the next `;` at this nesting level, or to just before
@@ -2463,6 +2505,11 @@ static void parse_text(struct parser *p, const char *name, const char *text,
 	struct layout_tok *toks;
 	long n;
 
+	struct lexerr saved_lexerr[LAYOUT_MAX_ERRORS];
+	size_t saved_nlexerr = p->nlexerr;
+
+	memcpy(saved_lexerr, p->lexerr, sizeof(saved_lexerr));
+	p->nlexerr = 0;
 	p->file = name;
 	n = layout_lex(text, len, &toks, &le);
 	if (n < 0) {
@@ -2477,6 +2524,9 @@ static void parse_text(struct parser *p, const char *name, const char *text,
 		parse_tokens(p);
 		free(toks);
 	}
+	flush_lexerr(p, INT_MAX, INT_MAX);
+	memcpy(p->lexerr, saved_lexerr, sizeof(saved_lexerr));
+	p->nlexerr = saved_nlexerr;
 	p->toks = saved_toks;
 	p->pos = saved_pos;
 	p->ntoks = saved_n;
