@@ -3,9 +3,8 @@
  *
  * The struct and every type it holds by value are written as C, deepest
  * first.  Then the text is parsed back and each struct's offsets compared
- * with the binary's: a struct the C rules do not reproduce (packed, odd
- * attributes) is written again with @offset(n) on its members, and if its
- * size still differs, @packed.
+ * with the binary's: a struct the C rules do not reproduce is written
+ * again @packed, else with @offset(n) on its members, else with both.
  */
 #include <dwarf.h>
 #include <elf.h>
@@ -334,7 +333,7 @@ static void dw_member(struct dw_ctx *c, Dwarf_Die *m, int ind, int level,
 	}
 	if (bits > 0)
 		fprintf(c->out, " : %d", bits);
-	if (level >= 1 && name && !is_bitfield)
+	if ((level == 2 || level == 3) && name && !is_bitfield)
 		fprintf(c->out, " @offset(%" PRIu64 ")", (uint64_t)off);
 	fprintf(c->out, ";\n");
 	if (name && k && !is_bitfield)
@@ -471,7 +470,7 @@ static void dw_struct_text(struct dw_ctx *c, Dwarf_Die *st, const char *kw,
 	fprintf(c->out, "%s%s%s {\n", kw, tag ? " " : "", tag ? tag : "");
 	dw_body(c, st, 1, level, k, 0);
 	fprintf(c->out, "}");
-	if (level >= 2)
+	if (level == 1 || level == 3)
 		fprintf(c->out, " @packed");
 	if (dw_udata(st, DW_AT_alignment, &al))
 		fprintf(c->out, " __attribute__((aligned(%" PRIu64 ")))",
@@ -661,7 +660,7 @@ static int dw_verify(struct dw_ctx *c, const char *text, size_t len, int abi,
 			c->nlevel++;
 		}
 		c->level[at]++;
-		if (c->level[at] > 2) {
+		if (c->level[at] > 3) {
 			err_set(e, "cannot reproduce the layout of '%s'",
 				k->type_name);
 			layout_free(l);
