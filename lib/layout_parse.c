@@ -212,7 +212,7 @@ static void perr(struct parser *p, const struct layout_tok *t, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	perr_msg(p, t->line, t->col, msg);
+	perr_msg(p, t ? t->line : 0, t ? t->col : 0, msg);
 }
 
 /* "expected X before 'tok'" */
