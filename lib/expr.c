@@ -375,3 +375,29 @@ const char *expr_text(const struct expr *x)
 {
 	return x && x->text ? x->text : "";
 }
+
+int expr_ring(const struct layout_field *f, const struct expr_env *env,
+	      struct expr_ring_state *out, struct errbuf *e)
+{
+	const struct layout_ring *r = f->ring;
+	long long cap;
+	int ret;
+
+	ret = expr_eval(r->head, env, &out->head, e);
+	if (ret == 0)
+		ret = expr_eval(r->tail, env, &out->tail, e);
+	if (ret < 0)
+		return ret;
+	out->capacity = f->type->kind == LAYOUT_ARRAY ? f->type->count : 0;
+	cap = (long long)out->capacity;
+	/* the difference in the indexes' own C type, as the program sees it */
+	enum expr_ctype ct = r->head->ctype > r->tail->ctype ? r->head->ctype
+							     : r->tail->ctype;
+	out->used = norm((uint64_t)out->head - (uint64_t)out->tail, ct);
+	if (r->wrap && cap > 0) {
+		out->used %= cap;
+		if (out->used < 0)
+			out->used += cap;
+	}
+	return 0;
+}

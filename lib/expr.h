@@ -42,6 +42,22 @@ struct expr_env {
 int expr_eval(const struct expr *x, const struct expr_env *env, long long *out,
 	      struct errbuf *e);
 
+/* A @ring's state (DESIGN.md's "rings" entry). */
+struct expr_ring_state {
+	long long head;
+	long long tail;
+	uint64_t capacity; /* elements of the array */
+	long long used;	   /* monotonic: head - tail; wrap: (head - tail) mod
+			      capacity */
+};
+
+/*
+ * Evaluate the @ring of field F (F->ring must not be NULL) of the struct
+ * instance at env->base.  Returns 0, or what expr_eval() returns.
+ */
+int expr_ring(const struct layout_field *f, const struct expr_env *env,
+	      struct expr_ring_state *out, struct errbuf *e);
+
 /* Whether X's value is unsigned in C (so *out should print as such). */
 int expr_is_unsigned(const struct expr *x);
 

@@ -417,6 +417,34 @@ static void test_expressions(void)
 	CHECK(strstr(e.msg, "outside the 8 bytes") != NULL);
 	CHECK_STR(expr_text(r->checks[0].expr), "w - rd <= CAP");
 	layout_free(l);
+
+	/* rings: used as the program computes it */
+	l = parse("struct q { uint32_t h, t; int ring[8] @ring(head = h, tail "
+		  "= t);\n"
+		  "  int16_t wh, wt; int w[5] @ring(head = wh, tail = wt, mode "
+		  "= wrap); };",
+		  ABI_X86_64, &e);
+	CHECK(l != NULL);
+	r = layout_root(l);
+	struct expr_ring_state rs;
+	uint32_t ht[2] = {10, 4};
+	int16_t w2[2] = {1, 3};
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, ht, 8);
+	memcpy(buf + field(r, "wh")->offset, w2, 4);
+	env.len = r->size;
+	CHECK_INT(expr_ring(field(r, "ring"), &env, &rs, &e), 0);
+	CHECK_INT(rs.head, 10);
+	CHECK_INT(rs.tail, 4);
+	CHECK_INT(rs.capacity, 8);
+	CHECK_INT(rs.used, 6);
+	CHECK_INT(expr_ring(field(r, "w"), &env, &rs, &e), 0);
+	CHECK_INT(rs.used, 3); /* (1 - 3) mod 5 */
+	ht[0] = 2;	       /* head behind tail: uint32_t wraps */
+	memcpy(buf, ht, 8);
+	CHECK_INT(expr_ring(field(r, "ring"), &env, &rs, &e), 0);
+	CHECK_INT(rs.used, 4294967294LL);
+	layout_free(l);
 }
 
 /* ---- values
@@ -477,12 +505,12 @@ static void test_values(void)
 	json_init(&j, f, false);
 	value_json_fields(&j, vt);
 	fclose(f);
-	CHECK(strstr(json, "{\"path\":\"ring.magic\",\"type\":\"uint32_t\","
-			   "\"offset\":0,\"size\":4,\"value\":1380535879}") !=
-	      NULL);
-	CHECK(strstr(json, "{\"path\":\"ring.lock\",\"type\":\"pthread_mutex_"
-			   "t\",\"offset\":8,\"size\":40,\"value\":null}") !=
-	      NULL);
+	CHECK(strstr(json,
+		     "{\"path\":\"ring.magic\",\"type\":\"uint32_t\","
+		     "\"offset\":0,\"size\":4,\"value\":1380535879}") != NULL);
+	CHECK(strstr(json,
+		     "{\"path\":\"ring.lock\",\"type\":\"pthread_mutex_"
+		     "t\",\"offset\":8,\"size\":40,\"value\":null}") != NULL);
 	CHECK(strstr(json, "{\"seq\":0,\"len\":0,\"text\":\"hello\"}") != NULL);
 	CHECK(strstr(json, "\"path\":\"ring.slots\",\"type\":\"struct "
 			   "message[16]\",\"offset\":120,\"size\":1792,"
