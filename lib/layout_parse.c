@@ -33,6 +33,7 @@ struct lexerr {
 };
 
 struct parser {
+	struct layout_tok eof; /* what cur() returns past the end */
 	struct lexerr lexerr[LAYOUT_MAX_ERRORS];
 	size_t nlexerr;
 	struct layout *l;
@@ -90,28 +91,32 @@ struct annots {
 	const struct layout_tok *where; /* first annotation, for messages */
 };
 
-static struct layout_tok parser_eof = {.kind = LT_EOF};
-
 /* ---- tokens and errors -----------------------------------------------------
  */
+/* An end: at the real end, or at the end of a directive line. */
+static const struct layout_tok *cur_end(struct parser *p)
+{
+	p->eof.kind = LT_EOF;
+	p->eof.line = p->pos < p->ntoks ? p->toks[p->pos].line
+					: p->toks[p->ntoks - 1].line;
+	p->eof.col = p->pos < p->ntoks ? p->toks[p->pos].col
+				       : p->toks[p->ntoks - 1].col;
+	p->eof.s = "";
+	return &p->eof;
+}
+
 static const struct layout_tok *cur(struct parser *p)
 {
 	if (p->pos < p->limit)
 		return &p->toks[p->pos];
-	/* an end: at the real end, or at the end of a directive line */
-	parser_eof.line = p->pos < p->ntoks ? p->toks[p->pos].line
-					    : p->toks[p->ntoks - 1].line;
-	parser_eof.col = p->pos < p->ntoks ? p->toks[p->pos].col
-					   : p->toks[p->ntoks - 1].col;
-	parser_eof.s = "";
-	return &parser_eof;
+	return cur_end(p);
 }
 
 static const struct layout_tok *peek(struct parser *p, int k)
 {
 	if (p->pos + k < p->limit)
 		return &p->toks[p->pos + k];
-	return &parser_eof;
+	return cur_end(p);
 }
 
 static void next(struct parser *p)
@@ -921,7 +926,7 @@ static struct expr *bind_path(struct parser *p, struct expr *x,
 
 	while (e->kind != EXPR_IDENT) {
 		if (n >= LAYOUT_MAX_DEPTH) {
-			perr(p, &parser_eof, "field path too long");
+			perr(p, cur(p), "field path too long");
 			return NULL;
 		}
 		chain[n++] = e;
@@ -937,7 +942,7 @@ static struct expr *bind_path(struct parser *p, struct expr *x,
 		}
 	}
 	chain[n++] = e;
-	path = new_expr(p, EXPR_PATH, &parser_eof);
+	path = new_expr(p, EXPR_PATH, cur(p));
 	if (!path)
 		return NULL;
 	path->loc = x->loc;
