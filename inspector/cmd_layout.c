@@ -136,8 +136,8 @@ static void print_field(const struct layout_field *f, uint64_t base, int depth,
 		printf("%s {\n", t->kind == LAYOUT_UNION ? "union" : "struct");
 		print_members(t, base + f->offset, depth + 1, st);
 		indent(depth);
-		printf("};%*s/* %5" PRIu64 " %5" PRIu64 " */\n",
-		       depth * 8 > 40 ? 1 : 40 - depth * 8, "",
+		printf("%-*s /* %5" PRIu64 " %5" PRIu64 " */\n",
+		       56 - depth * 8 > 0 ? 56 - depth * 8 : 0, "};",
 		       base + f->offset, t->size);
 		return;
 	}

@@ -29,7 +29,7 @@
 #include "json.h"
 #include "layout.h"
 
-#define VALUE_MAX_NODES (1u << 22) /* default bound on a tree's nodes */
+#define VALUE_MAX_NODES (1u << 21) /* default bound: ~200 MiB of nodes */
 
 enum value_kind {
 	VALUE_NONE,   /* not readable: outside the buffer, or unsupported */
