@@ -610,6 +610,48 @@ static void test_path_at(void)
 	layout_free(l);
 }
 
+static void test_path_at_nested(void)
+{
+	struct errbuf e;
+	struct layout *l = parse("struct n { char c; unsigned a : 3, b : 9;\n"
+				 "  union { uint16_t w; uint8_t by[2]; };\n"
+				 "  struct { int x, y; } pt[2]; };\n",
+				 ABI_X86_64, &e);
+	char buf[64];
+	struct value_tree *vt;
+	unsigned char bytes[32] = {0};
+	char *json = NULL;
+	size_t jlen = 0;
+	struct json j;
+	FILE *f;
+
+	CHECK(l != NULL);
+	CHECK_INT(layout_path_at(l, 1, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "n.a"); /* byte 1 holds a (bits 0-2) and b's start */
+	CHECK_INT(layout_path_at(l, 2, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "n.b"); /* b: bits 3-11 from byte 1 */
+	CHECK_INT(layout_path_at(l, 4, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "n.w"); /* the first union member that holds it */
+	CHECK_INT(layout_path_at(l, 5, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "n.w+1");
+	CHECK_INT(layout_path_at(l, 8 + 8 + 4, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "n.pt[1].y");
+	/* JSON: anonymous members merged into their struct */
+	vt = value_tree_new(layout_root(l), "n", 0, 0, &e);
+	CHECK(vt != NULL);
+	bytes[4] = 1;
+	value_tree_read(vt, bytes, sizeof(bytes));
+	f = open_memstream(&json, &jlen);
+	json_init(&j, f, false);
+	value_json(&j, vt->root);
+	fclose(f);
+	CHECK_STR(json, "{\"c\":0,\"a\":0,\"b\":0,\"w\":1,\"by\":[1,0],"
+			"\"pt\":[{\"x\":0,\"y\":0},{\"x\":0,\"y\":0}]}");
+	free(json);
+	value_tree_free(vt);
+	layout_free(l);
+}
+
 static void test_no_crash_on_garbage(void)
 {
 	static const char *const inputs[] = {
@@ -673,6 +715,7 @@ int main(void)
 	RUN(test_values);
 	RUN(test_value_kinds);
 	RUN(test_path_at);
+	RUN(test_path_at_nested);
 	RUN(test_no_crash_on_garbage);
 	return test_done();
 }
