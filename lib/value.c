@@ -554,3 +554,70 @@ void value_json_fields(struct json *j, const struct value_tree *vt)
 		value_json_field(j, vt, vt->root);
 	json_end_arr(j);
 }
+
+/* ---- @check and @expect
+ * --------------------------------------------------------- */
+static void check_expect(const struct value *v, const struct expr_env *env,
+			 void (*fn)(void *arg, const struct value_check *c),
+			 void *arg)
+{
+	struct value_check c = {v, NULL, true, 0, NULL, false};
+	struct expr_env env2 = *env;
+	struct errbuf e;
+	char text[512];
+	long long want;
+
+	snprintf(text, sizeof(text), "%s == %s", v->field->name,
+		 expr_text(v->field->expect));
+	c.expr = text;
+	env2.base = v->parent ? v->parent->offset : 0;
+	c.err = expr_eval(v->field->expect, &env2, &want, &e);
+	if (c.err == 0 && v->kind != VALUE_INT && v->kind != VALUE_UINT &&
+	    v->kind != VALUE_BOOL && v->kind != VALUE_PTR) {
+		c.err = -ERANGE;
+		snprintf(e.msg, sizeof(e.msg), "%s: not readable",
+			 v->field->name);
+	}
+	if (c.err) {
+		c.why = e.msg;
+	} else if (v->kind == VALUE_INT) {
+		c.ok = v->v.i == want;
+	} else {
+		/* compare as the field's width: @expect(0xffffffff) on a
+		 * uint32_t */
+		unsigned long long mask =
+			v->size >= 8 ? ~0ull : (1ull << (v->size * 8)) - 1;
+		c.ok = (v->v.u & mask) == ((unsigned long long)want & mask);
+	}
+	fn(arg, &c);
+}
+
+void value_tree_checks(const struct value_tree *vt, const struct expr_env *env,
+		       void (*fn)(void *arg, const struct value_check *c),
+		       void *arg)
+{
+	for (size_t i = 0; i < vt->nnodes; i++) {
+		const struct value *v = &vt->nodes[i];
+		const struct layout_type *t = v->type;
+
+		if (v->field && v->field->expect)
+			check_expect(v, env, fn, arg);
+		if (t->kind != LAYOUT_STRUCT && t->kind != LAYOUT_UNION)
+			continue;
+		for (size_t k = 0; k < t->nchecks; k++) {
+			struct value_check c = {
+				v, t->checks[k].text, false, 0, NULL, false};
+			struct expr_env env2 = *env;
+			struct errbuf e;
+			long long r;
+
+			env2.base = v->offset;
+			c.err = expr_eval(t->checks[k].expr, &env2, &r, &e);
+			if (c.err)
+				c.why = e.msg;
+			else
+				c.ok = r != 0;
+			fn(arg, &c);
+		}
+	}
+}

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "expr.h"
 #include "json.h"
 #include "layout.h"
 
@@ -111,5 +112,28 @@ void value_json_field(struct json *j, const struct value_tree *vt,
 /* DESIGN.md's "fields" array: one object per member of the root (those of
  * anonymous members included), nested values inside. */
 void value_json_fields(struct json *j, const struct value_tree *vt);
+
+/* One evaluated @check or @expect. */
+struct value_check {
+	const struct value
+		*v; /* @check: the struct instance; @expect: the field */
+	const char
+		*expr; /* "write_idx - read_idx <= 16", "magic == 0x52494e47" */
+	bool is_expect;
+	int err;	 /* 0, or what expr_eval() returned */
+	const char *why; /* err != 0: the evaluator's message */
+	bool ok;	 /* err == 0: the check holds */
+};
+
+/*
+ * Evaluate every @check of every struct instance in VT (root, nested
+ * structs, array elements) and every @expect, against the bytes and sync
+ * decoder of ENV (its base is ignored: each instance has its own), calling
+ * FN for each in tree order.  @expect compares with the value last read by
+ * value_tree_read(), so read first, from the same bytes.
+ */
+void value_tree_checks(const struct value_tree *vt, const struct expr_env *env,
+		       void (*fn)(void *arg, const struct value_check *c),
+		       void *arg);
 
 #endif

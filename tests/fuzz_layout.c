@@ -39,6 +39,13 @@ static void fuzz_eval(const struct expr *x, uint64_t base)
 		expr_eval(x, &env, &v, &e);
 }
 
+static void fuzz_on_check(void *arg, const struct value_check *c)
+{
+	(void)arg;
+	if (c->err && !c->why)
+		__builtin_trap(); /* an error always says why */
+}
+
 static void fuzz_type(const struct layout_type *t)
 {
 	struct errbuf e;
@@ -59,6 +66,9 @@ static void fuzz_type(const struct layout_type *t)
 	if (!vt)
 		return;
 	value_tree_read(vt, fuzz_buf, sizeof(fuzz_buf) / 2);
+	struct expr_env env = {fuzz_buf, sizeof(fuzz_buf) / 2, 0, fuzz_sync,
+			       NULL};
+	value_tree_checks(vt, &env, fuzz_on_check, NULL);
 	for (size_t i = 0; i < vt->nleaves; i++) {
 		value_format(vt->leaves[i], text, sizeof(text));
 		value_path(vt, vt->leaves[i], text, sizeof(text));

@@ -610,6 +610,61 @@ static void test_path_at(void)
 	layout_free(l);
 }
 
+struct seen {
+	int n, failed, errors;
+	char last[256];
+};
+
+static void on_check(void *arg, const struct value_check *c)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	if (c->err)
+		s->errors++;
+	else if (!c->ok)
+		s->failed++;
+	if (c->err || !c->ok)
+		snprintf(s->last, sizeof(s->last), "%s", c->expr);
+}
+
+static void test_tree_checks(void)
+{
+	struct errbuf e;
+	struct layout *l = parse("struct slot { uint32_t seq; uint32_t len; } "
+				 "@check(len <= 8);\n"
+				 "struct top { uint32_t magic "
+				 "@expect(0xfeedf00d) @hex; sem_t s;\n"
+				 "  struct slot slots[3]; } @check(s >= 0);\n",
+				 ABI_X86_64, &e);
+	struct value_tree *vt;
+	unsigned char buf[128] = {0};
+	uint32_t magic = 0xfeedf00d, len = 9;
+	struct expr_env env = {buf, sizeof(buf), 0, NULL, NULL};
+	struct seen s = {0};
+
+	CHECK(l != NULL);
+	vt = value_tree_new(layout_root(l), "top", 0, 0, &e);
+	CHECK(vt != NULL);
+	memcpy(buf, &magic, 4);
+	memcpy(buf + 40 + 8 + 4, &len, 4); /* slots[1].len = 9 */
+	value_tree_read(vt, buf, sizeof(buf));
+	value_tree_checks(vt, &env, on_check, &s);
+	CHECK_INT(s.n, 5);	/* one @expect, top's @check, three slots' */
+	CHECK_INT(s.errors, 1); /* s >= 0 with no sem decoder */
+	CHECK_INT(s.failed, 1); /* slots[1] */
+	env.sync_value = fake_sync;
+	memset(&s, 0, sizeof(s));
+	magic = 1;
+	memcpy(buf, &magic, 4);
+	value_tree_read(vt, buf, sizeof(buf));
+	value_tree_checks(vt, &env, on_check, &s);
+	CHECK_INT(s.errors, 0);
+	CHECK_INT(s.failed, 2);
+	value_tree_free(vt);
+	layout_free(l);
+}
+
 static void test_path_at_nested(void)
 {
 	struct errbuf e;
@@ -716,6 +771,7 @@ int main(void)
 	RUN(test_value_kinds);
 	RUN(test_path_at);
 	RUN(test_path_at_nested);
+	RUN(test_tree_checks);
 	RUN(test_no_crash_on_garbage);
 	return test_done();
 }
