@@ -39,8 +39,7 @@ static void usage(FILE *f)
 		"FILE\n");
 }
 
-/* ---- pahole-like text
- * ----------------------------------------------------------- */
+/* ---- pahole-like text ---------------------------------------------------- */
 struct stats {
 	uint64_t sum_members;
 	unsigned nholes;
@@ -332,8 +331,7 @@ static void print_json(const struct layout_type *t)
 	json_newline(&j);
 }
 
-/* ---- the command
- * ---------------------------------------------------------------------- */
+/* ---- the command --------------------------------------------------------- */
 static int from_dwarf(int argc, char **argv, const char *out)
 {
 	struct errbuf e;

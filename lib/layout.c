@@ -12,8 +12,7 @@
 
 #include "layout_impl.h"
 
-/* ---- arena
- * ------------------------------------------------------------------- */
+/* ---- arena --------------------------------------------------------------- */
 struct layout_chunk {
 	struct layout_chunk *next;
 	size_t cap;
@@ -83,8 +82,7 @@ void layout_arena_free(struct layout_arena *a)
 	a->head = NULL;
 }
 
-/* ---- symbols
- * ------------------------------------------------------------------ */
+/* ---- symbols ------------------------------------------------------------- */
 static size_t layout_hash(const char *s)
 {
 	size_t h = 1469598103934665603ull;
@@ -164,8 +162,7 @@ int layout_order_add(struct layout *l, const struct layout_type *t)
 	return 0;
 }
 
-/* ---- public lookups
- * ------------------------------------------------------------ */
+/* ---- public lookups ------------------------------------------------------ */
 void layout_free(struct layout *l)
 {
 	if (!l)
@@ -264,8 +261,7 @@ const struct layout_field *layout_field_find(const struct layout_type *t,
 	return NULL;
 }
 
-/* ---- naming an offset
- * ------------------------------------------------------------ */
+/* ---- naming an offset ---------------------------------------------------- */
 struct pathbuf {
 	char *buf;
 	size_t len, pos;

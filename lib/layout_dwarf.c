@@ -534,8 +534,7 @@ static void dw_emit_def(struct dw_ctx *c, Dwarf_Die *die)
 	fprintf(c->out, ";\n\n");
 }
 
-/* ---- finding the type
- * ---------------------------------------------------------- */
+/* ---- finding the type ---------------------------------------------------- */
 static bool dw_find(Dwarf *dw, const char *want, Dwarf_Die *out)
 {
 	Dwarf_Off off = 0, next;
@@ -596,8 +595,7 @@ static int dw_machine_abi(int fd)
 	}
 }
 
-/* ---- verifying by parsing the result
- * --------------------------------------------- */
+/* ---- verifying by parsing the result ------------------------------------- */
 static void dw_free_checks(struct dw_ctx *c)
 {
 	for (size_t i = 0; i < c->nchecks; i++) {

@@ -91,8 +91,7 @@ struct annots {
 	const struct layout_tok *where; /* first annotation, for messages */
 };
 
-/* ---- tokens and errors -----------------------------------------------------
- */
+/* ---- tokens and errors --------------------------------------------------- */
 /* An end: at the real end, or at the end of a directive line. */
 static const struct layout_tok *cur_end(struct parser *p)
 {
@@ -300,8 +299,7 @@ static void *zalloc(struct parser *p, size_t n)
 	return m;
 }
 
-/* ---- types ----------------------------------------------------------------
- */
+/* ---- types --------------------------------------------------------------- */
 static struct layout_type *new_type(struct parser *p, enum layout_kind kind,
 				    const char *name)
 {
@@ -489,8 +487,7 @@ static struct layout_type *int_type(struct parser *p, const int *n,
 		       !uns);
 }
 
-/* ---- expressions
- * ------------------------------------------------------------- */
+/* ---- expressions --------------------------------------------------------- */
 static struct expr *parse_expr(struct parser *p);
 static struct layout_type *parse_type_name(struct parser *p);
 static struct layout_type *parse_specifiers(struct parser *p, struct annots *an,
@@ -858,8 +855,7 @@ static struct expr *parse_expr(struct parser *p)
 	return c;
 }
 
-/* ---- binding expressions to a struct's fields -------------------------------
- */
+/* ---- binding expressions to a struct's fields ---------------------------- */
 static enum expr_ctype common_ctype(enum expr_ctype a, enum expr_ctype b)
 {
 	bool wa = a >= EXPR_LONG, wb = b >= EXPR_LONG;
@@ -1128,8 +1124,7 @@ static bool const_expr(struct parser *p, const char *what, long long *v,
 	return true;
 }
 
-/* ---- annotations and attributes
- * ---------------------------------------------- */
+/* ---- annotations and attributes ------------------------------------------ */
 static bool annot_arg_open(struct parser *p, const char *name)
 {
 	if (accept(p, '('))
@@ -1414,8 +1409,7 @@ static bool parse_annotations(struct parser *p, struct annots *an,
 	}
 }
 
-/* ---- declarators
- * ------------------------------------------------------------- */
+/* ---- declarators --------------------------------------------------------- */
 struct decl {
 	const struct layout_tok *name;
 	struct layout_type *type;
@@ -1591,8 +1585,7 @@ static struct layout_type *parse_type_name(struct parser *p)
 	return d.type;
 }
 
-/* ---- structs and unions
- * ------------------------------------------------------------ */
+/* ---- structs and unions -------------------------------------------------- */
 static int fvec_push(struct fvec *fv, const struct pfield *f)
 {
 	if (fv->n == fv->cap) {
@@ -2044,8 +2037,7 @@ static struct layout_type *parse_struct(struct parser *p, bool *anon_def)
 	return t;
 }
 
-/* ---- enums
- * ---------------------------------------------------------------------- */
+/* ---- enums --------------------------------------------------------------- */
 static void parse_enum_body(struct parser *p, struct layout_type *t)
 {
 	long long v = 0, min = 0, max = 0;
@@ -2169,8 +2161,7 @@ static struct layout_type *parse_enum(struct parser *p, bool *anon_def)
 	return t;
 }
 
-/* ---- declaration specifiers
- * -------------------------------------------------------- */
+/* ---- declaration specifiers ---------------------------------------------- */
 static struct layout_type *parse_specifiers(struct parser *p, struct annots *an,
 					    bool *anon_def)
 {
@@ -2249,8 +2240,7 @@ static struct layout_type *parse_specifiers(struct parser *p, struct annots *an,
 	return t;
 }
 
-/* ---- top level
- * ---------------------------------------------------------------------- */
+/* ---- top level ----------------------------------------------------------- */
 static bool same_type(const struct layout_type *a, const struct layout_type *b)
 {
 	return a == b ||
@@ -2378,8 +2368,7 @@ static void top_decl(struct parser *p)
 		skip_declaration(p); /* a variable or a function: not ours */
 }
 
-/* ---- directives and files
- * ---------------------------------------------------------- */
+/* ---- directives and files ------------------------------------------------ */
 static void parse_tokens(struct parser *p);
 static void parse_file(struct parser *p, const char *path,
 		       const struct layout_tok *from);
@@ -2640,8 +2629,7 @@ static void parse_file(struct parser *p, const char *path,
 	free(text);
 }
 
-/* ---- entry points
- * ------------------------------------------------------------------ */
+/* ---- entry points -------------------------------------------------------- */
 static struct layout *parser_begin(struct parser *p, enum abi_id abi,
 				   unsigned flags, struct errbuf *e)
 {

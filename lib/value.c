@@ -280,8 +280,7 @@ void value_tree_read(struct value_tree *vt, const void *buf, size_t len)
 		decode((struct value *)vt->leaves[i], buf, len);
 }
 
-/* ---- paths
- * ------------------------------------------------------------------------ */
+/* ---- paths --------------------------------------------------------------- */
 size_t value_path(const struct value_tree *vt, const struct value *v, char *buf,
 		  size_t len)
 {
@@ -368,8 +367,7 @@ const struct value *value_find(const struct value_tree *vt, const char *path)
 	return *path ? NULL : v;
 }
 
-/* ---- text and JSON
- * --------------------------------------------------------------- */
+/* ---- text and JSON ------------------------------------------------------- */
 static void format_string(const struct value *v, char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -555,8 +553,7 @@ void value_json_fields(struct json *j, const struct value_tree *vt)
 	json_end_arr(j);
 }
 
-/* ---- @check and @expect
- * --------------------------------------------------------- */
+/* ---- @check and @expect -------------------------------------------------- */
 static void check_expect(const struct value *v, const struct expr_env *env,
 			 void (*fn)(void *arg, const struct value_check *c),
 			 void *arg)

@@ -320,8 +320,7 @@ static void test_i386_known_values(void)
 	layout_free(l);
 }
 
-/* ---- expressions ------------------------------------------------------------
- */
+/* ---- expressions --------------------------------------------------------- */
 static int fake_sync(void *arg, const struct layout_type *t, const void *bytes,
 		     long long *out)
 {
@@ -447,8 +446,7 @@ static void test_expressions(void)
 	layout_free(l);
 }
 
-/* ---- values
- * ------------------------------------------------------------------------ */
+/* ---- values -------------------------------------------------------------- */
 static void test_values(void)
 {
 	struct errbuf e;
