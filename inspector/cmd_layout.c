@@ -259,9 +259,8 @@ static void print_type(const struct layout_type *t)
 	printf(";\n\n");
 }
 
-/* ---- JSON
- * ---------------------------------------------------------------------------
- */
+/* ---- JSON ---------------------------------------------------------------- */
+
 static void json_fields(struct json *j, const struct layout_type *t,
 			const char *path, uint64_t base, int depth);
 

@@ -70,8 +70,8 @@ struct layout_sym *layout_sym_add(struct layout *l, const char *name,
 				  enum layout_sym_kind kind);
 int layout_order_add(struct layout *l, const struct layout_type *t);
 
-/* ---- tokens
- * ------------------------------------------------------------------ */
+/* ---- tokens -------------------------------------------------------------- */
+
 enum layout_tok_kind {
 	LT_EOF,
 	LT_IDENT,
