@@ -17,8 +17,8 @@
  * (pthread_mutex_t, sem_t, ...), <stdint.h> names as themselves; a
  * struct whose offsets the C rules would not reproduce gets @packed or
  * @offset(n) on its members, so the file parses to the same offsets as
- * the binary's (it is parsed back and compared before it is written).  Returns 0 or -errno
- * with a message in E.
+ * the binary's (it is parsed back and compared before it is written).
+ * Returns 0 or -errno with a message in E.
  */
 int layout_dwarf_write(const char *binary, const char *name, FILE *out,
 		       struct errbuf *e);
