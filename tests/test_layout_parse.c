@@ -179,6 +179,13 @@ static void test_include(void)
 		goto out;
 	}
 	CHECK(strstr(e.msg, "sub/b.layout:1:10:") != NULL);
+	/* not a regular file: refused, not read forever */
+	l = layout_parse_string("x", "#include \"/dev/zero\"\n", 21, ABI_X86_64,
+				0, &e);
+	CHECK(l == NULL);
+	CHECK(strstr(e.msg, "'/dev/zero' is not a regular file") != NULL);
+	l = layout_parse_file("/dev/zero", ABI_X86_64, 0, &e);
+	CHECK(l == NULL);
 	/* disabled for fuzzing */
 	l = layout_parse_string("x", "#include \"a\"\n", 13, ABI_X86_64,
 				LAYOUT_NO_INCLUDE, &e);
