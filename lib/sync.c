@@ -75,8 +75,6 @@
  * word, pthread_barrier_t, the futex word) are written in the decoders.
  */
 struct abi_layout {
-	uint8_t size[SYNC_KIND_COUNT];
-	uint8_t align[SYNC_KIND_COUNT];
 	/* pthread_mutex_t: struct __pthread_mutex_s */
 	uint8_t m_count, m_owner, m_kind;
 	uint8_t m_list, m_list_len; /* __list, 0 when it shares a union */
@@ -90,16 +88,12 @@ struct abi_layout {
 	int spin_free;
 };
 
-/* The tables read best one ABI per block, a few fields a line. */
+/* The sizes of the objects are abi.c's (abi_sync_size), shared with the
+ * layout parser.  The tables read best one ABI per block, a few fields a
+ * line. */
 /* clang-format off */
-#define KINDS(mutex, sem, rwlock, cond, spin, barrier) \
-	{ 0, mutex, sem, rwlock, cond, spin, barrier, 4 }
-
 static const struct abi_layout abi_layouts[ABI_COUNT] = {
 	[ABI_X86_64] = {
-		/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h (__SIZEOF_*) */
-		.size  = KINDS(40, 32, 56, 48, 4, 32),
-		.align = KINDS(8, 8, 8, 8, 4, 8),
 		/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock, __count,
 		 * __owner, __nusers, __kind, short __spins, short __elision,
 		 * __pthread_list_t __list */
@@ -118,9 +112,6 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 		.spin_free = 1,
 	},
 	[ABI_AARCH64] = {
-		/* sysdeps/aarch64/nptl/bits/pthreadtypes-arch.h */
-		.size  = KINDS(48, 32, 56, 48, 4, 32),
-		.align = KINDS(8, 8, 8, 8, 4, 8),
 		/* sysdeps/aarch64/nptl/bits/struct_mutex.h: the generic
 		 * sysdeps/nptl/bits/struct_mutex.h with int __spins */
 		.m_count = 4, .m_owner = 8, .m_kind = 16,
@@ -134,9 +125,6 @@ static const struct abi_layout abi_layouts[ABI_COUNT] = {
 		.spin_free = 0,
 	},
 	[ABI_I386] = {
-		/* sysdeps/x86/nptl/bits/pthreadtypes-arch.h (!__x86_64__) */
-		.size  = KINDS(24, 16, 32, 48, 4, 20),
-		.align = KINDS(4, 4, 4, 4, 4, 4),
 		/* sysdeps/x86/nptl/bits/struct_mutex.h: __lock, __count,
 		 * __owner, __kind, __nusers, union { spins; __list } */
 		.m_count = 4, .m_owner = 8, .m_kind = 12,
@@ -259,14 +247,14 @@ size_t sync_size(const struct sync_target *t, enum sync_kind kind)
 {
 	if ((unsigned)t->abi >= ABI_COUNT || (unsigned)kind >= SYNC_KIND_COUNT)
 		return 0;
-	return abi_layouts[t->abi].size[kind];
+	return abi_sync_size(t->abi, kind).size;
 }
 
 size_t sync_align(const struct sync_target *t, enum sync_kind kind)
 {
 	if ((unsigned)t->abi >= ABI_COUNT || (unsigned)kind >= SYNC_KIND_COUNT)
 		return 0;
-	return abi_layouts[t->abi].align[kind];
+	return abi_sync_size(t->abi, kind).align;
 }
 
 static const struct cond_rule *cond_rule_for(const struct sync_target *t)
@@ -807,7 +795,7 @@ int sync_decode(const struct sync_target *t, enum sync_kind kind,
 	    kind >= SYNC_KIND_COUNT)
 		return -EINVAL;
 	L = &abi_layouts[t->abi];
-	if (len < L->size[kind])
+	if (len < abi_sync_size(t->abi, kind).size)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->kind = kind;
