@@ -379,7 +379,7 @@ static int tui_draw_alerts(struct tui *t, struct tui_tab *tab, int y)
 	return y;
 }
 
-static int tui_draw_segment(struct tui_tab *tab, int y)
+static int tui_draw_segment(const struct tui *t, struct tui_tab *tab, int y)
 {
 	const struct snapshot *s = &tab->snap;
 	char buf[512];
@@ -392,7 +392,14 @@ static int tui_draw_segment(struct tui_tab *tab, int y)
 			return y;
 	}
 	if (s->status_msg) {
-		snprintf(buf, sizeof(buf), "%s: %s", s->name, s->status_msg);
+		if (s->status == SNAP_SEG_RECREATED && !t->o.follow)
+			snprintf(buf, sizeof(buf),
+				 "%s: recreated (a new object under the name)"
+				 " — press r to reattach",
+				 s->name);
+		else
+			snprintf(buf, sizeof(buf), "%s: %s", s->name,
+				 s->status_msg);
 		tui_put(y++, 0, COLS, CRT_WARN, buf);
 	}
 	snprintf(buf, sizeof(buf), "%s  %s  %llu bytes  dev %llx ino %llu",
@@ -569,7 +576,7 @@ static void tui_draw(struct tui *t)
 	tab->now_ns = crt_now_ns();
 	if (tab->have)
 		y = tui_draw_alerts(t, tab, y);
-	y = tui_draw_segment(tab, y);
+	y = tui_draw_segment(t, tab, y);
 	if (tab->have) {
 		tui_place(tab, y, LINES - 1 - y);
 		if (!tui_panel_shown(tab, tab->focus) ||

@@ -43,7 +43,6 @@ bool abi_is_futex_nr(enum abi_id id, long nr);
  * -1 for any other machine. */
 int abi_from_elf_machine(unsigned machine);
 
-#endif
 
 /* ---- C layout facts (used by the layout parser) -------------------------
  * Kept apart from the rest of this header so other parts can add their own
@@ -88,3 +87,5 @@ struct abi_size abi_sync_size(enum abi_id id, enum sync_kind kind);
  * name NAME stands for on ID.  Returns false if NAME is not such a name. */
 bool abi_typedef(enum abi_id id, const char *name, enum abi_ctype *ct,
 		 bool *is_signed);
+
+#endif

@@ -19,6 +19,9 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "err.h"
+#include "seg.h"
+#include "sync.h"
 #include "synckind.h"
 
 /* How a leaf's value is typed in JSON. */
@@ -75,9 +78,9 @@ struct snap_sync {
 	pid_t owner_tid; /* 0: none */
 	pid_t owner_pid; /* 0: unknown */
 	char owner_comm[32];
-	int owner_alive;  /* 1 alive, 0 gone, -1 unknown/no owner */
-	char detail[160]; /* "recursive, robust, count 3", "tid reused by ..."
-			   */
+	int owner_alive;	     /* 1 alive, 0 gone, -1 unknown/no owner */
+	char detail[256];	     /* "recursive, count 3; owner 12 gone" */
+	struct sync_state st;	     /* everything the decoder found */
 	struct snap_waiter *waiting; /* threads seen blocked on it (/proc) */
 	size_t nwaiting;
 };
@@ -140,6 +143,53 @@ char *snap_strdup(struct snapshot *s, const char *str);
 void snap_free(struct snapshot *s);
 
 struct json;
+struct layout;
+struct layout_type;
+struct value_tree;
+
+/*
+ * Where snapshots come from: one attached segment and, optionally, the
+ * layout that describes it.  Treat as opaque outside snapshot_take.c.
+ */
+struct snap_source {
+	struct seg seg;
+	const struct layout *layout; /* NULL: bytes only */
+	const struct layout_type *root;
+	struct value_tree *vt;
+	struct sync_target sync;
+	uint8_t *buf; /* the bytes of the last snapshot */
+	size_t cap;
+	unsigned events; /* SEG_EV_* not yet shown */
+};
+
+/*
+ * Attach read-only to TARGET (DESIGN.md's target syntax) described by
+ * layout L (may be NULL), whose root is TYPE_NAME or else the layout's
+ * root.  TARGET may be NULL when the root has @segment.  L must outlive
+ * SRC.  Returns 0 or -errno with E saying why.
+ */
+int snap_source_open(struct snap_source *src, const char *target,
+		     const struct layout *l, const char *type_name,
+		     struct errbuf *e);
+
+/* Attach again by the same target (the segment was recreated). */
+int snap_source_reattach(struct snap_source *src, struct errbuf *e);
+
+void snap_source_close(struct snap_source *src);
+
+/*
+ * Read the segment now and build OUT from it: bytes, mappers, field rows,
+ * sync objects (owners resolved through /proc, owner-dead when the owner
+ * is gone, waiters from the threads blocked in futex on them), rings and
+ * checks.  OUT->bytes points into SRC and is valid until the next call.
+ * Growth, shrinking, unlinking and recreation are reported in OUT->status,
+ * not as errors.  Returns 0, or -errno when the segment cannot be read at
+ * all.  Free OUT with snap_free().
+ */
+int snap_take(struct snap_source *src, struct snapshot *out, struct errbuf *e);
+
+/* Whether any check of S failed (the exit status 3 of batch mode). */
+bool snap_any_check_failed(const struct snapshot *s);
 
 /*
  * Write S as the JSON object of DESIGN.md / docs/json.md: "segment",

@@ -28,6 +28,10 @@ static size_t snap_json_value(const struct snapshot *s, size_t i,
 		json_str(j, r->value ? r->value : "");
 		break;
 	case SNAP_V_NONE:
+		if (!r->has_children) {
+			json_null(j); /* unreadable: outside the segment */
+			break;
+		}
 		if (r->is_array)
 			json_begin_arr(j);
 		else
@@ -78,7 +82,9 @@ static void snap_json_fields(const struct snapshot *s, struct json *j)
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct snap_row *r = &s->rows[i];
 
-		if (r->depth == 0)
+		/* The root's members; deeper fields are inside their
+		 * values, as docs/json.md says. */
+		if (r->depth != 1)
 			continue;
 		json_begin_obj(j);
 		json_kv_str(j, "path", r->path);

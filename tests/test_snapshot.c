@@ -33,12 +33,14 @@ static void test_snapshot_json_nesting(void)
 	s.rows = snap_alloc(&s, 8 * sizeof(*s.rows));
 	CHECK(s.rows != NULL);
 	r = add_row(&s, 0, -1, "ring", "ring");
+	r->has_children = true;
 	r = add_row(&s, 1, 0, "idx", "ring.idx");
 	r->vtype = SNAP_V_UINT;
 	r->v.u = 7;
 	r = add_row(&s, 1, 0, "slots", "ring.slots");
-	r->is_array = true;
+	r->is_array = r->has_children = true;
 	r = add_row(&s, 2, 2, "slots[0]", "ring.slots[0]");
+	r->has_children = true;
 	r = add_row(&s, 3, 3, "seq", "ring.slots[0].seq");
 	r->vtype = SNAP_V_INT;
 	r->v.i = -1;
