@@ -223,6 +223,8 @@ static void once_text_sync(const struct snapshot *s)
 		       y->state);
 		if (y->kind == SYNC_SEM || y->kind == SYNC_FUTEX)
 			printf(" value %lld", y->value);
+		if (y->kind == SYNC_RWLOCK && y->st.readers)
+			printf(" readers %d", y->st.readers);
 		if (y->owner_tid)
 			printf(" owner tid %d %s%s%s", (int)y->owner_tid,
 			       y->owner_comm,

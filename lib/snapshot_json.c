@@ -3,6 +3,7 @@
  */
 #include "json.h"
 #include "snapshot.h"
+#include "sync.h"
 
 /* Emit the value of row I; return the index of the row after its subtree. */
 static size_t snap_json_value(const struct snapshot *s, size_t i,
@@ -107,30 +108,35 @@ static void snap_json_sync(const struct snapshot *s, struct json *j)
 
 		json_begin_obj(j);
 		json_kv_str(j, "path", y->path);
-		json_kv_str(j, "kind", sync_kind_name(y->kind));
 		json_kv_uint(j, "offset", y->offset);
-		json_kv_str(j, "state", y->state);
-		json_kv_int(j, "value", y->value);
-		json_kv_int(j, "waiters", y->waiters);
-		if (y->owner_tid) {
-			json_kv_int(j, "owner_tid", y->owner_tid);
-			if (y->owner_pid)
-				json_kv_int(j, "owner_pid", y->owner_pid);
-			else
-				json_kv_null(j, "owner_pid");
-			json_kv_str(j, "owner_comm", y->owner_comm);
-			if (y->owner_alive >= 0)
-				json_kv_bool(j, "owner_alive", y->owner_alive);
-			else
-				json_kv_null(j, "owner_alive");
+		if (y->st.kind != SYNC_NONE) {
+			/* What the decoder found, with its kind's extras
+			 * (type, robust, recursion, readers, clock, ...). */
+			sync_json(j, &y->st);
 		} else {
-			json_kv_null(j, "owner_tid");
-			json_kv_null(j, "owner_pid");
-			json_kv_null(j, "owner_comm");
-			json_kv_null(j, "owner_alive");
+			json_kv_str(j, "kind", sync_kind_name(y->kind));
+			json_kv_str(j, "state", y->state);
+			json_kv_int(j, "value", y->value);
+			json_kv_int(j, "waiters", y->waiters);
+			if (y->owner_tid)
+				json_kv_int(j, "owner_tid", y->owner_tid);
+			else
+				json_kv_null(j, "owner_tid");
+			if (y->detail[0])
+				json_kv_str(j, "detail", y->detail);
 		}
-		if (y->detail[0])
-			json_kv_str(j, "detail", y->detail);
+		if (y->owner_tid && y->owner_pid)
+			json_kv_int(j, "owner_pid", y->owner_pid);
+		else
+			json_kv_null(j, "owner_pid");
+		if (y->owner_tid && y->owner_comm[0])
+			json_kv_str(j, "owner_comm", y->owner_comm);
+		else
+			json_kv_null(j, "owner_comm");
+		if (y->owner_tid && y->owner_alive >= 0)
+			json_kv_bool(j, "owner_alive", y->owner_alive);
+		else
+			json_kv_null(j, "owner_alive");
 		json_key(j, "waiting");
 		json_begin_arr(j);
 		for (size_t w = 0; w < y->nwaiting; w++) {

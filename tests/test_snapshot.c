@@ -67,7 +67,7 @@ static void test_snapshot_json_nesting(void)
 			  "\"offset\":0,\"size\":0,\"value\":7}") != NULL);
 	CHECK(strstr(buf, "\"state\":\"locked\",\"value\":0,\"waiters\":0,"
 			  "\"owner_tid\":42,\"owner_pid\":null,"
-			  "\"owner_comm\":\"\",\"owner_alive\":false") != NULL);
+			  "\"owner_comm\":null,\"owner_alive\":false") != NULL);
 	free(buf);
 	snap_free(&s);
 	CHECK(s.arena_ == NULL);
