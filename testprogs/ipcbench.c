@@ -42,6 +42,12 @@ static const struct ib_mech *const all_mechs[] = {
 #define NMECHS	  (sizeof(all_mechs) / sizeof(all_mechs[0]))
 #define MAX_SIZES 32
 
+/*
+ * Faults a test can inject into the parent's messages, to show that a
+ * broken mechanism is caught: a flipped payload byte, a skipped number.
+ */
+enum { FAULT_NONE, FAULT_CORRUPT, FAULT_SKIP };
+
 struct opts {
 	const struct ib_mech *mechs[NMECHS];
 	size_t nmechs;
@@ -55,6 +61,8 @@ struct opts {
 	int pin[2]; /* -1: unpinned */
 	enum ib_format format;
 	bool progress;
+	int fault;
+	uint64_t fault_seq;
 };
 
 /* The page parent and child share for counts, stamps and errors. */
@@ -73,6 +81,9 @@ struct side {
 	void *tx, *rx;
 	uint64_t tx_seq, rx_seq;
 	uint64_t verified;
+	/* --inject-fault: the parent breaks one message on purpose */
+	int fault;
+	uint64_t fault_seq;
 	struct errbuf e;
 };
 
@@ -107,6 +118,9 @@ static void usage(FILE *f)
 		"  --json, --csv      machine-readable output instead of the "
 		"tables\n"
 		"  -q, --quiet        no progress line on stderr\n"
+		"  --inject-fault corrupt@N|skip@N\n"
+		"                     break the parent's message N on purpose "
+		"(tests)\n"
 		"  -h, --help         this help\n"
 		"  -V, --version      version\n"
 		"\n"
@@ -215,15 +229,37 @@ static void parse_pin(struct opts *o, const char *arg)
 			usage_error("--pin: bad CPU pair '%s' (want A,B)", arg);
 		o->pin[0] = (int)a;
 		o->pin[1] = (int)b;
-		return;
 	}
 	if (sched_getaffinity(0, sizeof(set), &set))
 		usage_error("--pin: sched_getaffinity: %s", strerror(errno));
+	if (arg) {
+		for (int i = 0; i < 2; i++)
+			if (!CPU_ISSET(o->pin[i], &set))
+				usage_error("--pin: CPU %d is not available "
+					    "to this process",
+					    o->pin[i]);
+		return;
+	}
 	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
 		if (CPU_ISSET(c, &set))
 			o->pin[n++] = c;
 	if (n < 2)
 		usage_error("--pin: this process may run on one CPU only");
+}
+
+static void parse_fault(struct opts *o, const char *arg)
+{
+	const char *at = strchr(arg, '@');
+
+	if (at && !strncmp(arg, "corrupt@", 8))
+		o->fault = FAULT_CORRUPT;
+	else if (at && !strncmp(arg, "skip@", 5))
+		o->fault = FAULT_SKIP;
+	else
+		usage_error("--inject-fault: bad fault '%s' (want corrupt@N "
+			    "or skip@N)",
+			    arg);
+	o->fault_seq = parse_count("--inject-fault", at + 1, UINT64_MAX - 1);
 }
 
 enum {
@@ -237,6 +273,7 @@ enum {
 	OPT_DIR,
 	OPT_JSON,
 	OPT_CSV,
+	OPT_FAULT,
 };
 
 static const struct option longopts[] = {
@@ -251,6 +288,7 @@ static const struct option longopts[] = {
 	{"dir", required_argument, NULL, OPT_DIR},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"csv", no_argument, NULL, OPT_CSV},
+	{"inject-fault", required_argument, NULL, OPT_FAULT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -322,6 +360,9 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'q':
 			o->progress = false;
+			break;
+		case OPT_FAULT:
+			parse_fault(o, optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -397,6 +438,12 @@ static uint64_t tput_count(const struct opts *o, size_t size, double msg_ns)
 static int send_msg(struct side *s)
 {
 	ib_msg_fill(s->tx, s->l->size, s->tx_seq);
+	if (s->fault && s->tx_seq == s->fault_seq) {
+		if (s->fault == FAULT_SKIP)
+			ib_msg_fill(s->tx, s->l->size, s->tx_seq + 1);
+		else
+			((unsigned char *)s->tx)[s->l->size - 1] ^= 0x40;
+	}
 	s->tx_seq++;
 	return s->l->mech->send(s->l, s->tx, s->l->size, &s->e);
 }
@@ -606,7 +653,10 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 		   struct shared *sh, struct ib_result *res)
 {
 	struct ib_link l;
-	struct side s = {.l = &l, .sh = sh};
+	struct side s = {.l = &l,
+			 .sh = sh,
+			 .fault = o->fault,
+			 .fault_seq = o->fault_seq};
 	uint64_t warmup = warmup_count(o, size);
 	char sz[32];
 	pid_t pid;
@@ -646,6 +696,7 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 	}
 	if (pid == 0)
 		run_child(&l, sh, o, getppid(), warmup);
+	ib_cleanup_child(pid);
 	pin_to(o->pin[0]);
 	l.side = 0;
 	m->keep_side(&l);
@@ -653,6 +704,7 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 	if (rc)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	ib_cleanup_child(0);
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		err_set(&s.e, "child failed: %s",
 			sh->err[0] ? sh->err : "no reason given");

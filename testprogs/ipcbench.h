@@ -107,6 +107,8 @@ void ib_cleanup_shm(const char *name);
 void ib_cleanup_mq(const char *name);
 void ib_cleanup_file(const char *path);
 void ib_cleanup_sysv(int shmid);
+/* The child to kill and reap on a fatal signal (0: none). */
+void ib_cleanup_child(pid_t pid);
 /* Forget a name once the mechanism removed it itself. */
 void ib_cleanup_forget(const char *name);
 void ib_cleanup_forget_sysv(int shmid);

@@ -204,8 +204,15 @@ static size_t dgram_probe_unit(int tx, int rx, size_t size, char *buf)
 	int want = size > (1u << 28) ? 1 << 30 : (int)(4 * size + 65536);
 	size_t unit = size;
 
-	setsockopt(tx, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
-	setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	int cur = 0;
+	socklen_t len = sizeof(cur);
+
+	/* only ever raise them: small messages keep the defaults */
+	getsockopt(tx, SOL_SOCKET, SO_SNDBUF, &cur, &len);
+	if (want > cur / 2) {
+		setsockopt(tx, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+		setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	}
 	while (unit > IB_MIN_SIZE) {
 		if (send(tx, buf, unit, MSG_DONTWAIT) == (ssize_t)unit)
 			break;
@@ -246,6 +253,13 @@ static int dgram_open(struct ib_link *l, struct errbuf *e)
 	l->mem = NULL;
 	l->fd[0] = l->fd[1] = sv[0];
 	l->fd[2] = l->fd[3] = sv[1];
+	{
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &v, &len);
+		snprintf(l->note, sizeof(l->note), "SO_SNDBUF %d bytes", v);
+	}
 	note_fragments(l, "largest datagram the socket took");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,8 +252,22 @@ void ib_cleanup_run(void)
 	}
 }
 
+static volatile pid_t child_pid;
+
+void ib_cleanup_child(pid_t pid)
+{
+	child_pid = pid;
+}
+
 static void on_fatal(int sig)
 {
+	pid_t c = child_pid;
+
+	/* take the child along, so that no orphan outlives us */
+	if (c > 0) {
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
 	ib_cleanup_run();
 	signal(sig, SIG_DFL);
 	raise(sig);
