@@ -546,7 +546,7 @@ static int parent_latency(struct side *s, const struct opts *o, double rtt,
 static int parent_throughput(struct side *s, int reps, struct ib_result *res)
 {
 	uint64_t n = s->sh->tput_count;
-	double rate[IB_MAX_REPS];
+	double rate[IB_MAX_REPS] = {0};
 	int rc;
 
 	for (int r = 0; r < reps; r++) {

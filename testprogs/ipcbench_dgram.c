@@ -322,7 +322,7 @@ static void dgram_destroy(struct ib_link *l)
 
 const struct ib_mech ib_mech_mqueue = {
 	.name = "mqueue",
-	.buffering = "kernel queue (mq_maxmsg x mq_msgsize)",
+	.buffering = "kernel queue, mq_maxmsg x mq_msgsize",
 	.copies = "2 (user->kernel->user)",
 	.flow = "mq_send blocks when the queue is full",
 	.open = mq_open_link,

@@ -189,7 +189,7 @@ static void fio_destroy(struct ib_link *l)
 const struct ib_mech ib_mech_file_io = {
 	.name = "file-io",
 	.buffering = "page cache (ring of slots in a file)",
-	.copies = "2 (pwrite into, pread out of the page cache)",
+	.copies = "2 (pwrite in, pread out)",
 	.flow = "polling: writer polls the reader's counter",
 	.open = fio_open,
 	.keep_side = fio_keep_side,
