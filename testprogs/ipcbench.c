@@ -57,6 +57,7 @@ struct opts {
 	double duration; /* seconds per mechanism and size, 0 = by count */
 	uint64_t warmup; /* 0 = by size */
 	int reps;
+	int rounds;
 	bool quick;
 	int pin[2]; /* -1: unpinned */
 	enum ib_format format;
@@ -110,6 +111,8 @@ static void usage(FILE *f)
 		"  --warmup N         warm-up messages (default: by size)\n"
 		"  --reps N           throughput repetitions, median reported "
 		"(default 3)\n"
+		"  --rounds N         sweep everything N times, report the "
+		"median round\n"
 		"  --quick            small counts, for tests\n"
 		"  --pin[=A,B]        pin parent and child to two CPUs "
 		"(default: the first two)\n"
@@ -274,6 +277,7 @@ enum {
 	OPT_JSON,
 	OPT_CSV,
 	OPT_FAULT,
+	OPT_ROUNDS,
 };
 
 static const struct option longopts[] = {
@@ -283,6 +287,7 @@ static const struct option longopts[] = {
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"warmup", required_argument, NULL, OPT_WARMUP},
 	{"reps", required_argument, NULL, OPT_REPS},
+	{"rounds", required_argument, NULL, OPT_ROUNDS},
 	{"quick", no_argument, NULL, OPT_QUICK},
 	{"pin", optional_argument, NULL, OPT_PIN},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -343,6 +348,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			o->reps =
 				(int)parse_count("--reps", optarg, IB_MAX_REPS);
 			break;
+		case OPT_ROUNDS:
+			o->rounds = (int)parse_count("--rounds", optarg,
+						     IB_MAX_ROUNDS);
+			break;
 		case OPT_QUICK:
 			o->quick = true;
 			break;
@@ -390,6 +399,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		default_sizes(o);
 	if (!o->reps)
 		o->reps = o->quick ? 1 : 3;
+	if (!o->rounds)
+		o->rounds = 1;
 }
 
 /* --- counts -------------------------------------------------------------- */
@@ -737,6 +748,55 @@ static void command_line(char *out, size_t outsz, int argc, char **argv)
 				      i ? argv[i] : PROG);
 }
 
+static double median_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return v[n / 2];
+}
+
+/*
+ * Fold ROUNDS sweeps (RR[k * stride + i]) into OUT[i]: the median of the
+ * rounds' medians, p99s and rates, the smallest minimum, the sums of the
+ * samples and verified messages.  A size unsupported in any round is
+ * unsupported.
+ */
+static void combine_rounds(struct ib_result *out, const struct ib_result *rr,
+			   int rounds, size_t stride)
+{
+	double med[IB_MAX_ROUNDS], p99[IB_MAX_ROUNDS], mps[IB_MAX_ROUNDS];
+
+	for (size_t i = 0; i < stride; i++) {
+		struct ib_result *o = &out[i];
+
+		*o = rr[i];
+		o->rounds = rounds;
+		for (int k = 0; k < rounds; k++) {
+			const struct ib_result *r = &rr[k * stride + i];
+
+			if (!r->supported) {
+				*o = *r;
+				break;
+			}
+			med[k] = r->lat_median;
+			p99[k] = r->lat_p99;
+			mps[k] = r->msgs_per_s;
+			if (k == 0)
+				continue;
+			if (r->lat_min < o->lat_min)
+				o->lat_min = r->lat_min;
+			o->lat_samples += r->lat_samples;
+			o->verified += r->verified;
+			o->tput_reps += r->tput_reps;
+		}
+		if (!o->supported)
+			continue;
+		o->lat_median = median_of(med, rounds);
+		o->lat_p99 = median_of(p99, rounds);
+		o->msgs_per_s = median_of(mps, rounds);
+		o->bytes_per_s = o->msgs_per_s * (double)o->size;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -752,7 +812,7 @@ int main(int argc, char **argv)
 	ib_cleanup_install();
 	signal(SIGPIPE, SIG_IGN);
 	total = o.nmechs * o.nsizes;
-	res = calloc(total, sizeof(*res));
+	res = calloc(total * ((size_t)o.rounds + 1), sizeof(*res));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (!res || sh == MAP_FAILED) {
@@ -763,24 +823,37 @@ int main(int argc, char **argv)
 	if (o.pin[0] >= 0)
 		snprintf(mach.pinned, sizeof(mach.pinned), "%d,%d", o.pin[0],
 			 o.pin[1]);
-	for (size_t i = 0; i < o.nmechs && !status; i++) {
-		for (size_t j = 0; j < o.nsizes && !status; j++) {
-			char sz[32];
+	/*
+	 * Rounds sweep everything again, so that a burst of load elsewhere
+	 * on the machine spoils one round of a mechanism, not all of it.
+	 */
+	for (int k = 0; k < o.rounds && !status; k++) {
+		for (size_t i = 0; i < o.nmechs && !status; i++) {
+			for (size_t j = 0; j < o.nsizes && !status; j++) {
+				char sz[32];
 
-			ib_fmt_size(sz, sizeof(sz), o.sizes[j]);
-			if (o.progress)
-				fprintf(stderr,
-					"\r\033[K" PROG ": %s %s (%zu/%zu)",
-					o.mechs[i]->name, sz, nr + 1, total);
-			if (measure(&o, o.mechs[i], o.sizes[j], sh, &res[nr]))
-				status = 1;
-			nr++;
+				ib_fmt_size(sz, sizeof(sz), o.sizes[j]);
+				if (o.progress)
+					fprintf(stderr,
+						"\r\033[K" PROG
+						": round %d/%d: %s %s "
+						"(%zu/%zu)",
+						k + 1, o.rounds,
+						o.mechs[i]->name, sz,
+						nr % total + 1, total);
+				if (measure(&o, o.mechs[i], o.sizes[j], sh,
+					    &res[total + nr]))
+					status = 1;
+				nr++;
+			}
 		}
 	}
 	if (o.progress)
 		fprintf(stderr, "\r\033[K");
-	if (!status)
-		ib_print(o.format, &mach, cmd, res, nr);
+	if (!status) {
+		combine_rounds(res, res + total, o.rounds, total);
+		ib_print(o.format, &mach, cmd, res, total);
+	}
 	free(res);
 	munmap(sh, sizeof(*sh));
 	return status;

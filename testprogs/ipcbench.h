@@ -20,9 +20,10 @@
 #include "err.h"
 
 /* Smallest message: the 8-byte header (sequence + check). */
-#define IB_MIN_SIZE 8
-#define IB_MAX_SIZE (64u << 20)
-#define IB_MAX_REPS 32
+#define IB_MIN_SIZE   8
+#define IB_MAX_SIZE   (64u << 20)
+#define IB_MAX_REPS   32
+#define IB_MAX_ROUNDS 32
 
 struct ib_link;
 
@@ -171,6 +172,7 @@ struct ib_result {
 	int tput_reps;
 	double msgs_per_s, bytes_per_s;
 	uint64_t verified; /* messages verified, both directions */
+	int rounds;	   /* sweeps folded into this result */
 };
 
 enum ib_format { IB_OUT_TABLE, IB_OUT_JSON, IB_OUT_CSV };

@@ -262,6 +262,7 @@ static void json_result(struct json *j, const struct ib_result *r)
 	json_kv_int(j, "reps", r->tput_reps);
 	json_end_obj(j);
 	json_kv_uint(j, "verified", r->verified);
+	json_kv_int(j, "rounds", r->rounds);
 	json_end_obj(j);
 }
 
@@ -319,23 +320,23 @@ static void csv_str(const char *s)
 static void print_csv(const struct ib_result *r, size_t nr)
 {
 	printf("mechanism,size,supported,lat_median_ns,lat_p99_ns,lat_min_ns,"
-	       "lat_samples,msgs_per_s,bytes_per_s,count,reps,verified,unit,"
-	       "note\n");
+	       "lat_samples,msgs_per_s,bytes_per_s,count,reps,verified,rounds,"
+	       "unit,note\n");
 	for (size_t i = 0; i < nr; i++) {
 		printf("%s,%zu,%d,", r[i].mech->name, r[i].size,
 		       r[i].supported);
 		if (!r[i].supported) {
-			printf(",,,,,,,,,,");
+			printf(",,,,,,,,,,,");
 			csv_str(r[i].reason);
 			putchar('\n');
 			continue;
 		}
-		printf("%.0f,%.0f,%.0f,%llu,%.1f,%.1f,%llu,%d,%llu,%zu,",
+		printf("%.0f,%.0f,%.0f,%llu,%.1f,%.1f,%llu,%d,%llu,%d,%zu,",
 		       r[i].lat_median, r[i].lat_p99, r[i].lat_min,
 		       (unsigned long long)r[i].lat_samples, r[i].msgs_per_s,
 		       r[i].bytes_per_s, (unsigned long long)r[i].tput_count,
 		       r[i].tput_reps, (unsigned long long)r[i].verified,
-		       r[i].unit);
+		       r[i].rounds, r[i].unit);
 		csv_str(r[i].note);
 		putchar('\n');
 	}

@@ -86,6 +86,13 @@ t_begin "--duration picks the counts"
 grep -q '^unix-stream,64,1,' "$T/out" || t_fail "no row: $(cat "$T/out")"
 t_end
 
+t_begin "--rounds sweeps again and folds the rounds together"
+"$IB" --csv -q -n 30 --warmup 2 --reps 2 --rounds 3 --only pipe,file-io \
+	--sizes 8,64K >"$T/out" 2>"$T/err" || t_fail "exit $?: $(cat "$T/err")"
+[ "$(grep -c ',387,3,' "$T/out")" = 4 ] ||
+	t_fail "want 4 rows of 3 x 129 verified in 3 rounds: $(cat "$T/out")"
+t_end
+
 for fault in corrupt@7 skip@40; do
 	t_begin "a broken message ($fault) ends the run with status 1, on every mechanism"
 	for m in $MECHS; do
@@ -125,7 +132,7 @@ t_end
 
 t_begin "interrupted runs leave no segment, queue, file or process"
 for m in posix-shm posix-shm-futex sysv-shm file-mmap mqueue file-io; do
-	t_spawn "$IB" -q --only "$m" --sizes 64 -n 1000000000 --dir "$T"
+	t_spawn "$IB" -q --only "$m" --sizes 64 --duration 600 --dir "$T"
 	pid=$T_LAST
 	# running once the child exists: the link is made before the fork
 	t_wait_for 5000 pgrep -P "$pid" >/dev/null || t_fail "$m: no child"
