@@ -851,6 +851,7 @@ int main(int argc, char **argv)
 	if (o.progress)
 		fprintf(stderr, "\r\033[K");
 	if (!status) {
+		ib_machine_finish(&mach);
 		combine_rounds(res, res + total, o.rounds, total);
 		ib_print(o.format, &mach, cmd, res, total);
 	}

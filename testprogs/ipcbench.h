@@ -155,6 +155,11 @@ struct ib_machine {
 	char pinned[32]; /* "no" or "0,1" */
 	char file_dir[256];
 	char file_fs[32];
+	/* what else the machine did while we measured, in CPUs on average */
+	double other_cpus, steal_cpus;
+	/* baseline for those */
+	unsigned long long busy0, steal0;
+	uint64_t t0_ns;
 };
 
 struct ib_result {
@@ -177,7 +182,10 @@ struct ib_result {
 
 enum ib_format { IB_OUT_TABLE, IB_OUT_JSON, IB_OUT_CSV };
 
+/* Name the machine and start watching its other load. */
 void ib_machine_probe(struct ib_machine *m);
+/* After the run: how busy the CPUs were with work that was not ours. */
+void ib_machine_finish(struct ib_machine *m);
 void ib_print(enum ib_format fmt, const struct ib_machine *m,
 	      const char *command, const struct ib_result *r, size_t nr);
 

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -52,6 +53,50 @@ static const char *fs_name(long type)
 	return NULL;
 }
 
+/* Busy and stolen time of all CPUs so far, in clock ticks. */
+static void cpu_ticks(unsigned long long *busy, unsigned long long *steal)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+
+	*busy = *steal = 0;
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		/* user nice system [idle iowait] irq softirq steal */
+		*busy = v[0] + v[1] + v[2] + v[5] + v[6];
+		*steal = v[7];
+	}
+	fclose(f);
+}
+
+static double rusage_s(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru))
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void ib_machine_finish(struct ib_machine *m)
+{
+	unsigned long long busy, steal;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	double wall = (double)(ib_now_ns() - m->t0_ns) / 1e9;
+	double ours = rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN);
+
+	cpu_ticks(&busy, &steal);
+	if (wall <= 0 || hz <= 0)
+		return;
+	m->other_cpus = ((double)(busy - m->busy0) / hz - ours) / wall;
+	if (m->other_cpus < 0)
+		m->other_cpus = 0;
+	m->steal_cpus = (double)(steal - m->steal0) / hz / wall;
+}
+
 void ib_machine_probe(struct ib_machine *m)
 {
 	struct utsname u;
@@ -76,6 +121,8 @@ void ib_machine_probe(struct ib_machine *m)
 	} else {
 		snprintf(m->file_fs, sizeof(m->file_fs), "unknown");
 	}
+	cpu_ticks(&m->busy0, &m->steal0);
+	m->t0_ns = ib_now_ns();
 }
 
 /* --- units -------------------------------------------------------------- */
@@ -151,6 +198,9 @@ static void print_machine(const struct ib_machine *m, const char *command)
 	printf("machine: %s, %ld CPUs, %s\n", m->cpu, m->cores, m->kernel);
 	printf("pinned:  %s; files in %s (%s)\n", m->pinned, m->file_dir,
 	       m->file_fs);
+	printf("meanwhile: other processes kept %.2f CPUs busy, the "
+	       "hypervisor stole %.2f\n",
+	       m->other_cpus, m->steal_cpus);
 	printf("command: %s\n\n", command);
 }
 
@@ -230,6 +280,8 @@ static void json_machine(struct json *j, const struct ib_machine *m)
 	json_kv_str(j, "pinned", m->pinned);
 	json_kv_str(j, "file_dir", m->file_dir);
 	json_kv_str(j, "file_fs", m->file_fs);
+	json_kv_double(j, "other_cpus", m->other_cpus);
+	json_kv_double(j, "steal_cpus", m->steal_cpus);
 	json_end_obj(j);
 }
 

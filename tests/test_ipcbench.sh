@@ -51,6 +51,8 @@ t_begin "the table names the machine, every mechanism and the article's columns"
 	t_fail "exit $?: $(cat "$T/err")"
 grep -q "^machine: .*$(nproc) CPUs, Linux" "$T/out" || t_fail "no machine line"
 grep -q '^command: ipcbench --quick' "$T/out" || t_fail "no command line"
+grep -Eq '^meanwhile: other processes kept [0-9.]+ CPUs busy' "$T/out" ||
+	t_fail "no line on the machine's other load"
 grep -Eq '^mechanism +latency +throughput.*buffering +copies/message +flow control' \
 	"$T/out" || t_fail "no summary header"
 for m in $MECHS; do
@@ -66,6 +68,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["program"] == "ipcbench"
 assert d["machine"]["pinned"] != "no"
+assert d["machine"]["other_cpus"] >= 0 and d["machine"]["steal_cpus"] >= 0
 r = d["results"]
 assert [(x["mechanism"], x["size"]) for x in r] == [
     ("pipe", 8), ("pipe", 1048576), ("mqueue", 8), ("mqueue", 1048576)]
