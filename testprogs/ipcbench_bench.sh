@@ -4,4 +4,4 @@
 : "${BIN:=build/bin}"
 pin=""
 [ "$(nproc)" -ge 2 ] && pin="--pin"
-exec "$BIN/ipcbench" $pin --sizes 8,256,4K,64K,1M --reps 3
+exec "$BIN/ipcbench" $pin --sizes 8,256,4K,64K,1M --reps 3 --rounds 2
