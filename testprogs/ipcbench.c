@@ -694,8 +694,7 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 	if (alloc_buffers(&s, size)) {
 		err_set(&s.e, "out of memory");
 		rc = -ENOMEM;
-		pid = -1;
-		goto out_destroy;
+		goto out_close;
 	}
 	ib_peer_watch_child();
 	fflush(NULL);
@@ -703,7 +702,7 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 	if (pid < 0) {
 		err_setn(&s.e, errno, "fork");
 		rc = -errno;
-		goto out_destroy;
+		goto out_close;
 	}
 	if (pid == 0)
 		run_child(&l, sh, o, getppid(), warmup);
@@ -725,6 +724,12 @@ static int measure(const struct opts *o, const struct ib_mech *m, size_t size,
 		err_set(&s.e, "child: %s", sh->err);
 	}
 	res->verified = s.verified + sh->verified;
+	m->close(&l);
+	goto out_destroy;
+
+out_close:
+	/* no child: drop its end too */
+	m->keep_side(&l);
 	m->close(&l);
 out_destroy:
 	m->destroy(&l);
