@@ -152,12 +152,16 @@ for m in posix-shm posix-shm-futex sysv-shm file-mmap mqueue file-io; do
 done
 t_end
 
+# a sanitized ipcbench must not object to the probe loading first
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 if [ -x "$BIN/shmtrace" ]; then
 	t_begin "runs under shmtrace record"
 	"$BIN/shmtrace" record -o "$T/trace" -- "$IB" --quick -q \
 		--only posix-shm,sysv-shm,pipe --sizes 64 >"$T/out" 2>"$T/err" ||
 		t_fail "exit $?: $(tail -3 "$T/err")"
 	grep -q '^posix-shm ' "$T/out" || t_fail "no results"
+	# the parent and one child per mechanism and size: 4 processes at least
+	[ "$(ls "$T/trace" | wc -l)" -ge 4 ] || t_fail "traces: $(ls "$T/trace")"
 	t_end
 else
 	echo "SKIP: $T_FILE: runs under shmtrace record: no $BIN/shmtrace"
@@ -167,6 +171,7 @@ if [ -x "$BIN/shmfuzz" ]; then
 	"$BIN/shmfuzz" --runs 2 --out "$T/fuzz" -- "$IB" --quick -q \
 		--only posix-shm,posix-shm-futex --sizes 64 >"$T/out" 2>&1 ||
 		t_fail "exit $?: $(tail -5 "$T/out")"
+	grep -q ' 0 failed' "$T/out" || t_fail "$(tail -3 "$T/out")"
 	t_end
 else
 	echo "SKIP: $T_FILE: runs under shmfuzz: no $BIN/shmfuzz"
