@@ -10,10 +10,12 @@ SIZES="8 16 64 256 1024 4096 16384 65536 262144 1048576"
 
 # Segments, queues and files of process $1 (names carry the pid).
 leftovers() {
-	ls /dev/shm 2>/dev/null | grep "^ipcbench-$1-"
-	[ -d /dev/mqueue ] && ls /dev/mqueue | grep "^ipcbench-$1-"
+	local f
+	for f in /dev/shm/ipcbench-"$1"-* /dev/mqueue/ipcbench-"$1"-* \
+		"$2"/ipcbench-*; do
+		[ -e "$f" ] && echo "$f"
+	done
 	awk -v p="$1" 'NR > 1 && $5 == p { print "sysv:" $2 }' /proc/sysvipc/shm
-	ls "$2" | grep '^ipcbench-'
 }
 
 t_begin "--help and --version"
@@ -30,7 +32,7 @@ t_end
 # the child 2 + 2 + 30 + 2 * 30 messages: 129 per mechanism and size.
 t_begin "every mechanism moves 129 verified messages of every size"
 "$IB" --csv -q -n 30 --warmup 2 --reps 2 --dir "$T" \
-	--sizes "$(echo $SIZES | tr ' ' ,)" >"$T/out" 2>"$T/err" ||
+	--sizes "$(echo "$SIZES" | tr ' \n' ,,)" >"$T/out" 2>"$T/err" ||
 	t_fail "exit $?: $(cat "$T/err")"
 for m in $MECHS; do
 	for s in $SIZES; do
