@@ -32,7 +32,7 @@ t_end
 # the child 2 + 2 + 30 + 2 * 30 messages: 129 per mechanism and size.
 t_begin "every mechanism moves 129 verified messages of every size"
 "$IB" --csv -q -n 30 --warmup 2 --reps 2 --dir "$T" \
-	--sizes "$(echo "$SIZES" | tr ' \n' ,,)" >"$T/out" 2>"$T/err" ||
+	--sizes "${SIZES// /,}" >"$T/out" 2>"$T/err" ||
 	t_fail "exit $?: $(cat "$T/err")"
 for m in $MECHS; do
 	for s in $SIZES; do
