@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const op_names[TRACE_OP_COUNT] = {
@@ -98,10 +99,10 @@ static const struct {
 	const char *name;
 	unsigned mask;
 } class_names[] = {
-	{ "mutex", TRACE_CLASS_MUTEX }, { "rwlock", TRACE_CLASS_RWLOCK },
-	{ "cond", TRACE_CLASS_COND },	{ "spin", TRACE_CLASS_SPIN },
-	{ "sem", TRACE_CLASS_SEM },	{ "shm", TRACE_CLASS_SHM },
-	{ "proc", TRACE_CLASS_PROC },	{ "all", TRACE_CLASS_ALL },
+	{"mutex", TRACE_CLASS_MUTEX}, {"rwlock", TRACE_CLASS_RWLOCK},
+	{"cond", TRACE_CLASS_COND},   {"spin", TRACE_CLASS_SPIN},
+	{"sem", TRACE_CLASS_SEM},     {"shm", TRACE_CLASS_SHM},
+	{"proc", TRACE_CLASS_PROC},   {"all", TRACE_CLASS_ALL},
 };
 
 int trace_parse_classes(const char *list, unsigned *mask, struct errbuf *e)
@@ -121,7 +122,8 @@ int trace_parse_classes(const char *list, unsigned *mask, struct errbuf *e)
 		}
 		if (i == sizeof(class_names) / sizeof(class_names[0])) {
 			err_set(e,
-				"unknown event class '%.*s' (use mutex, rwlock, "
+				"unknown event class '%.*s' (use mutex, "
+				"rwlock, "
 				"cond, spin, sem, shm, proc, all)",
 				(int)n, p);
 			return -EINVAL;
@@ -136,6 +138,57 @@ int trace_parse_classes(const char *list, unsigned *mask, struct errbuf *e)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool trace_tsc_invariant(void)
+{
+#if defined(__x86_64__)
+	char buf[8192];
+	char *flags;
+	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	flags = strstr(buf, "\nflags");
+	if (!flags)
+		return false;
+	flags[strcspn(flags + 1, "\n") + 1] = 0;
+	return strstr(flags, " constant_tsc") && strstr(flags, " nonstop_tsc");
+#else
+	return false;
+#endif
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double trace_tsc_calibrate(unsigned ms)
+{
+#if defined(__x86_64__)
+	uint64_t n0, n1, c0, c1;
+
+	n0 = mono_ns();
+	c0 = __builtin_ia32_rdtsc();
+	do {
+		n1 = mono_ns();
+	} while (n1 - n0 < (uint64_t)ms * 1000000);
+	c1 = __builtin_ia32_rdtsc();
+	return (double)(c1 - c0) * 1e9 / (double)(n1 - n0);
+#else
+	(void)ms;
+	return 0;
+#endif
 }
 
 /* ---- reader ------------------------------------------------------------ */
@@ -156,7 +209,7 @@ struct trace_reader {
 	int nstreams;
 	struct stream **heap;
 	int nheap;
-	int *live; /* per process: streams not yet exhausted */
+	int *live;    /* per process: streams not yet exhausted */
 	int next_end; /* processes with no streams, reported first */
 	bool common_tsc;
 	double tps; /* ticks per second of the common clock */
@@ -410,8 +463,8 @@ static int build_streams(struct trace_reader *r)
 					return -ENOMEM;
 				r->streams = n;
 			}
-			r->streams[r->nstreams++] =
-				(struct stream){ .proc = p, .head = c, .chunk = c };
+			r->streams[r->nstreams++] = (struct stream){
+				.proc = p, .head = c, .chunk = c};
 			p->nthreads++;
 		}
 	}
@@ -495,8 +548,7 @@ int trace_reader_nprocs(const struct trace_reader *r)
 	return r->nprocs;
 }
 
-const struct trace_proc *trace_reader_proc(const struct trace_reader *r,
-					   int i)
+const struct trace_proc *trace_reader_proc(const struct trace_reader *r, int i)
 {
 	return i >= 0 && i < r->nprocs ? &r->procs[i] : NULL;
 }
@@ -574,8 +626,8 @@ uint64_t trace_reader_dropped(const struct trace_reader *r)
 	return n;
 }
 
-int trace_proc_where(const struct trace_proc *p, uint64_t addr,
-		     uint64_t ticks, struct trace_where *w)
+int trace_proc_where(const struct trace_proc *p, uint64_t addr, uint64_t ticks,
+		     struct trace_where *w)
 {
 	const struct trace_map *gone = NULL;
 

@@ -33,16 +33,16 @@
 
 #include "err.h"
 
-#define TRACE_MAGIC	    0x3143525454484d53ULL /* "SMHTTRC1" */
-#define TRACE_VERSION	    1
-#define TRACE_HEADER_SIZE   4096
-#define TRACE_CHUNK_SIZE    65536
-#define TRACE_CHUNK_MAGIC   0x4b4e4843u /* "CHNK" */
-#define TRACE_MAPS_MAX	    2048
-#define TRACE_STACK_SLOTS   8192
-#define TRACE_STACK_DEPTH   16
-#define TRACE_FILE_SUFFIX   ".shmtrace"
-#define TRACE_DEFAULT_MB    64
+#define TRACE_MAGIC	  0x3143525454484d53ULL /* "SMHTTRC1" */
+#define TRACE_VERSION	  1
+#define TRACE_HEADER_SIZE 4096
+#define TRACE_CHUNK_SIZE  65536
+#define TRACE_CHUNK_MAGIC 0x4b4e4843u /* "CHNK" */
+#define TRACE_MAPS_MAX	  2048
+#define TRACE_STACK_SLOTS 8192
+#define TRACE_STACK_DEPTH 16
+#define TRACE_FILE_SUFFIX ".shmtrace"
+#define TRACE_DEFAULT_MB  64
 
 enum trace_clock {
 	TRACE_CLOCK_MONOTONIC = 1, /* ticks are CLOCK_MONOTONIC ns */
@@ -61,11 +61,11 @@ enum trace_op {
 	/* mutex */
 	TRACE_MUTEX_INIT,
 	TRACE_MUTEX_DESTROY,
-	TRACE_MUTEX_LOCK,	/* lock, timedlock, clocklock; wait = blocked */
+	TRACE_MUTEX_LOCK, /* lock, timedlock, clocklock; wait = blocked */
 	TRACE_MUTEX_TRYLOCK,
 	TRACE_MUTEX_UNLOCK,
 	TRACE_MUTEX_CONSISTENT,
-	TRACE_MUTEX_BLOCK,	/* about to block: the lock was busy */
+	TRACE_MUTEX_BLOCK, /* about to block: the lock was busy */
 	/* rwlock */
 	TRACE_RW_INIT,
 	TRACE_RW_DESTROY,
@@ -79,7 +79,7 @@ enum trace_op {
 	 * around the wait, recorded as MUTEX_UNLOCK/LOCK with TRACE_F_COND */
 	TRACE_COND_INIT,
 	TRACE_COND_DESTROY,
-	TRACE_COND_WAIT,	/* returned from a wait; wait = time waited */
+	TRACE_COND_WAIT, /* returned from a wait; wait = time waited */
 	TRACE_COND_SIGNAL,
 	TRACE_COND_BROADCAST,
 	/* spinlock */
@@ -91,7 +91,7 @@ enum trace_op {
 	/* semaphore: aux of POST is the value after the post */
 	TRACE_SEM_INIT,
 	TRACE_SEM_DESTROY,
-	TRACE_SEM_WAIT,		/* wait, timedwait, clockwait */
+	TRACE_SEM_WAIT, /* wait, timedwait, clockwait */
 	TRACE_SEM_TRYWAIT,
 	TRACE_SEM_POST,
 	TRACE_SEM_OPEN,
@@ -163,8 +163,8 @@ struct trace_chunk {
 	uint32_t pad[9];
 };
 
-#define TRACE_CHUNK_EVENTS                                                 \
-	((TRACE_CHUNK_SIZE - sizeof(struct trace_chunk)) /                 \
+#define TRACE_CHUNK_EVENTS                                 \
+	((TRACE_CHUNK_SIZE - sizeof(struct trace_chunk)) / \
 	 sizeof(struct trace_event))
 
 enum trace_map_kind {
@@ -206,9 +206,9 @@ struct trace_header {
 	uint64_t file_size;
 	int32_t pid;
 	int32_t ppid;
-	uint32_t clock;	     /* enum trace_clock */
-	uint32_t backtrace;  /* frames per acquisition (0 = none) */
-	double ticks_per_sec; /* calibration: ticks per second */
+	uint32_t clock;	       /* enum trace_clock */
+	uint32_t backtrace;    /* frames per acquisition (0 = none) */
+	double ticks_per_sec;  /* calibration: ticks per second */
 	uint64_t anchor_ticks; /* a tick count ...                    */
 	uint64_t anchor_ns;    /* ... and CLOCK_MONOTONIC at that moment */
 	uint64_t anchor_realtime_ns;
@@ -225,10 +225,10 @@ struct trace_header {
 	uint32_t state;	      /* enum trace_state */
 	uint64_t dropped;     /* atomic: events not recorded */
 	uint64_t stacks_dropped;
-	uint64_t end_ticks;   /* when state was set */
+	uint64_t end_ticks; /* when state was set */
 	int32_t exit_status;
-	uint32_t events;      /* enum trace_class mask */
-	uint32_t exec_gen;    /* 0, or how many execs preceded this image */
+	uint32_t events;   /* enum trace_class mask */
+	uint32_t exec_gen; /* 0, or how many execs preceded this image */
 	uint32_t pad;
 	char comm[16];
 	char exe[256];
@@ -244,6 +244,15 @@ unsigned trace_op_class(unsigned op);
 /* Parse a comma-separated list of class names ("mutex,sem,all") into a
  * mask; -EINVAL (message in E) on an unknown name. */
 int trace_parse_classes(const char *list, unsigned *mask, struct errbuf *e);
+
+/* Is the x86-64 TSC invariant (cpuinfo flags constant_tsc and
+ * nonstop_tsc), so all CPUs and processes share one clock?  False
+ * elsewhere. */
+bool trace_tsc_invariant(void);
+
+/* Measure the TSC's ticks per second against CLOCK_MONOTONIC over MS ms
+ * (busy: the caller waits that long). */
+double trace_tsc_calibrate(unsigned ms);
 
 /* Decode the wait field of an event into nanoseconds. */
 static inline uint64_t trace_wait_ns(uint32_t wait)
@@ -261,7 +270,8 @@ static inline uint32_t trace_wait_encode(uint64_t ns)
 	if (ns < 0x80000000ULL)
 		return (uint32_t)ns;
 	us = ns / 1000;
-	return 0x80000000u | (uint32_t)(us > 0x7fffffffULL ? 0x7fffffffULL : us);
+	return 0x80000000u |
+	       (uint32_t)(us > 0x7fffffffULL ? 0x7fffffffULL : us);
 }
 
 /* ---- reader ------------------------------------------------------------ */
@@ -306,8 +316,7 @@ void trace_reader_close(struct trace_reader *r);
 
 /* Number of process images, and the I-th of them (sorted by start). */
 int trace_reader_nprocs(const struct trace_reader *r);
-const struct trace_proc *trace_reader_proc(const struct trace_reader *r,
-					   int i);
+const struct trace_proc *trace_reader_proc(const struct trace_reader *r, int i);
 
 /* Next item in time order: 1 with *IT filled, 0 at the end. */
 int trace_reader_next(struct trace_reader *r, struct trace_item *it);
@@ -333,8 +342,8 @@ struct trace_where {
 /* Resolve ADDR of P at TS (P's own clock: an event's ts) to a segment
  * mapping (kinds other than TRACE_MAP_CODE).  Returns 0; W->map is NULL
  * for private memory. */
-int trace_proc_where(const struct trace_proc *p, uint64_t addr,
-		     uint64_t ts, struct trace_where *w);
+int trace_proc_where(const struct trace_proc *p, uint64_t addr, uint64_t ts,
+		     struct trace_where *w);
 
 /* The code mapping of P that held PC (any time), or NULL. */
 const struct trace_map *trace_proc_code_map(const struct trace_proc *p,

@@ -58,71 +58,71 @@ extern bool probe_tsc PROBE_HIDDEN;
 extern double probe_ns_per_tick PROBE_HIDDEN;
 
 /* The real functions, resolved once by probe_resolve(). */
-#define PROBE_REAL_FUNCS(X)                                                \
-	X(pthread_mutex_init, NULL)                                        \
-	X(pthread_mutex_destroy, NULL)                                     \
-	X(pthread_mutex_lock, NULL)                                        \
-	X(pthread_mutex_trylock, NULL)                                     \
-	X(pthread_mutex_timedlock, NULL)                                   \
-	X(pthread_mutex_clocklock, NULL)                                   \
-	X(pthread_mutex_unlock, NULL)                                      \
-	X(pthread_mutex_consistent, NULL)                                  \
-	X(pthread_rwlock_init, NULL)                                       \
-	X(pthread_rwlock_destroy, NULL)                                    \
-	X(pthread_rwlock_rdlock, NULL)                                     \
-	X(pthread_rwlock_wrlock, NULL)                                     \
-	X(pthread_rwlock_tryrdlock, NULL)                                  \
-	X(pthread_rwlock_trywrlock, NULL)                                  \
-	X(pthread_rwlock_timedrdlock, NULL)                                \
-	X(pthread_rwlock_timedwrlock, NULL)                                \
-	X(pthread_rwlock_clockrdlock, NULL)                                \
-	X(pthread_rwlock_clockwrlock, NULL)                                \
-	X(pthread_rwlock_unlock, NULL)                                     \
-	X(pthread_cond_init, "GLIBC_2.3.2")                                \
-	X(pthread_cond_destroy, "GLIBC_2.3.2")                             \
-	X(pthread_cond_wait, "GLIBC_2.3.2")                                \
-	X(pthread_cond_timedwait, "GLIBC_2.3.2")                           \
-	X(pthread_cond_clockwait, NULL)                                    \
-	X(pthread_cond_signal, "GLIBC_2.3.2")                              \
-	X(pthread_cond_broadcast, "GLIBC_2.3.2")                           \
-	X(pthread_spin_init, NULL)                                         \
-	X(pthread_spin_destroy, NULL)                                      \
-	X(pthread_spin_lock, NULL)                                         \
-	X(pthread_spin_trylock, NULL)                                      \
-	X(pthread_spin_unlock, NULL)                                       \
-	X(sem_init, NULL)                                                  \
-	X(sem_destroy, NULL)                                               \
-	X(sem_wait, NULL)                                                  \
-	X(sem_trywait, NULL)                                               \
-	X(sem_timedwait, NULL)                                             \
-	X(sem_clockwait, NULL)                                             \
-	X(sem_post, NULL)                                                  \
-	X(sem_open, NULL)                                                  \
-	X(sem_close, NULL)                                                 \
-	X(sem_unlink, NULL)                                                \
-	X(shm_open, NULL)                                                  \
-	X(shm_unlink, NULL)                                                \
-	X(mmap, NULL)                                                      \
-	X(mmap64, NULL)                                                    \
-	X(munmap, NULL)                                                    \
-	X(mremap, NULL)                                                    \
-	X(ftruncate, NULL)                                                 \
-	X(ftruncate64, NULL)                                               \
-	X(shmget, NULL)                                                    \
-	X(shmat, NULL)                                                     \
-	X(shmdt, NULL)                                                     \
-	X(fork, NULL)                                                      \
-	X(execve, NULL)                                                    \
-	X(execv, NULL)                                                     \
-	X(execvp, NULL)                                                    \
-	X(execvpe, NULL)                                                   \
-	X(exit, NULL)                                                      \
-	X(_exit, NULL)                                                     \
-	X(_Exit, NULL)                                                     \
-	X(pthread_create, NULL)                                            \
+#define PROBE_REAL_FUNCS(X)                      \
+	X(pthread_mutex_init, NULL)              \
+	X(pthread_mutex_destroy, NULL)           \
+	X(pthread_mutex_lock, NULL)              \
+	X(pthread_mutex_trylock, NULL)           \
+	X(pthread_mutex_timedlock, NULL)         \
+	X(pthread_mutex_clocklock, NULL)         \
+	X(pthread_mutex_unlock, NULL)            \
+	X(pthread_mutex_consistent, NULL)        \
+	X(pthread_rwlock_init, NULL)             \
+	X(pthread_rwlock_destroy, NULL)          \
+	X(pthread_rwlock_rdlock, NULL)           \
+	X(pthread_rwlock_wrlock, NULL)           \
+	X(pthread_rwlock_tryrdlock, NULL)        \
+	X(pthread_rwlock_trywrlock, NULL)        \
+	X(pthread_rwlock_timedrdlock, NULL)      \
+	X(pthread_rwlock_timedwrlock, NULL)      \
+	X(pthread_rwlock_clockrdlock, NULL)      \
+	X(pthread_rwlock_clockwrlock, NULL)      \
+	X(pthread_rwlock_unlock, NULL)           \
+	X(pthread_cond_init, "GLIBC_2.3.2")      \
+	X(pthread_cond_destroy, "GLIBC_2.3.2")   \
+	X(pthread_cond_wait, "GLIBC_2.3.2")      \
+	X(pthread_cond_timedwait, "GLIBC_2.3.2") \
+	X(pthread_cond_clockwait, NULL)          \
+	X(pthread_cond_signal, "GLIBC_2.3.2")    \
+	X(pthread_cond_broadcast, "GLIBC_2.3.2") \
+	X(pthread_spin_init, NULL)               \
+	X(pthread_spin_destroy, NULL)            \
+	X(pthread_spin_lock, NULL)               \
+	X(pthread_spin_trylock, NULL)            \
+	X(pthread_spin_unlock, NULL)             \
+	X(sem_init, NULL)                        \
+	X(sem_destroy, NULL)                     \
+	X(sem_wait, NULL)                        \
+	X(sem_trywait, NULL)                     \
+	X(sem_timedwait, NULL)                   \
+	X(sem_clockwait, NULL)                   \
+	X(sem_post, NULL)                        \
+	X(sem_open, NULL)                        \
+	X(sem_close, NULL)                       \
+	X(sem_unlink, NULL)                      \
+	X(shm_open, NULL)                        \
+	X(shm_unlink, NULL)                      \
+	X(mmap, NULL)                            \
+	X(mmap64, NULL)                          \
+	X(munmap, NULL)                          \
+	X(mremap, NULL)                          \
+	X(ftruncate, NULL)                       \
+	X(ftruncate64, NULL)                     \
+	X(shmget, NULL)                          \
+	X(shmat, NULL)                           \
+	X(shmdt, NULL)                           \
+	X(fork, NULL)                            \
+	X(execve, NULL)                          \
+	X(execv, NULL)                           \
+	X(execvp, NULL)                          \
+	X(execvpe, NULL)                         \
+	X(exit, NULL)                            \
+	X(_exit, NULL)                           \
+	X(_Exit, NULL)                           \
+	X(pthread_create, NULL)                  \
 	X(pthread_exit, NULL)
 
-#define PROBE_DECLARE_REAL(name, ver)                                      \
+#define PROBE_DECLARE_REAL(name, ver) \
 	extern __typeof__(name) *real_##name PROBE_HIDDEN;
 PROBE_REAL_FUNCS(PROBE_DECLARE_REAL)
 #undef PROBE_DECLARE_REAL
@@ -131,8 +131,8 @@ PROBE_REAL_FUNCS(PROBE_DECLARE_REAL)
 void probe_resolve(void) PROBE_HIDDEN;
 
 /* real_NAME, resolving first if the hook runs before the constructor. */
-#define REAL(name)                                                         \
-	(likely(real_##name != NULL) ? real_##name                         \
+#define REAL(name)                                 \
+	(likely(real_##name != NULL) ? real_##name \
 				     : (probe_resolve(), real_##name))
 
 /* ---- time ---------------------------------------------------------------- */
@@ -210,13 +210,13 @@ static inline void probe_emit(struct probe_thread *t, unsigned op,
 	last = (uint64_t)t->tid | (uint64_t)(op & 0xff) << 32 |
 	       (uint64_t)(flags & 0xff) << 40 |
 	       (uint64_t)(uint16_t)(int16_t)result << 48;
-	__atomic_store_n((probe_u64 *)(void *)&ev->tid, last,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n((probe_u64 *)(void *)&ev->tid, last, __ATOMIC_RELEASE);
 	__asm__ __volatile__("" ::: "memory");
 	t->busy = 0;
 }
 
-/* ---- call sites ------------------------------------------------------------ */
+/* ---- call sites ------------------------------------------------------------
+ */
 
 /* Stack id for a call site known by its return address RA (one frame). */
 uint32_t probe_site_slow(struct probe_thread *t, uint64_t ra) PROBE_HIDDEN;
@@ -238,10 +238,11 @@ static inline uint32_t probe_site(struct probe_thread *t, const void *ra)
  * all that is asked for.  Must be called directly from the hook. */
 uint32_t probe_stack_slow(struct probe_thread *t) PROBE_HIDDEN;
 
-#define PROBE_STACK(t, ra)                                                 \
+#define PROBE_STACK(t, ra) \
 	(probe_backtrace <= 1 ? probe_site((t), (ra)) : probe_stack_slow(t))
 
-/* ---- mappings -------------------------------------------------------------- */
+/* ---- mappings --------------------------------------------------------------
+ */
 
 /* Record a new mapping [start, start+len) of FD (or anonymous when FD < 0),
  * called after a successful mmap. */
@@ -250,14 +251,15 @@ void probe_map_fd(void *start, size_t len, int prot, int flags, int fd,
 /* Record that [start, start+len) is no longer mapped. */
 void probe_map_gone(void *start, size_t len) PROBE_HIDDEN;
 /* Record a mremap of OLD (OLDLEN) to NEW (NEWLEN). */
-void probe_map_move(void *old, size_t oldlen, void *new, size_t newlen)
-	PROBE_HIDDEN;
+void probe_map_move(void *old, size_t oldlen, void *new,
+		    size_t newlen) PROBE_HIDDEN;
 /* Record a SysV attach of SHMID at ADDR. */
 void probe_map_sysv(int shmid, const void *addr) PROBE_HIDDEN;
 /* Record the mapping glibc made for the named semaphore NAME at SEM. */
 void probe_map_sem(const char *name, const sem_t *sem) PROBE_HIDDEN;
 
-/* ---- processes --------------------------------------------------------------- */
+/* ---- processes
+ * --------------------------------------------------------------- */
 
 /* The process ends (exit, _exit) or is replaced (exec): mark the file. */
 void probe_mark_end(unsigned state, int status) PROBE_HIDDEN;

@@ -33,7 +33,8 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
-__thread struct probe_thread probe_tls __attribute__((tls_model("initial-exec")));
+__thread struct probe_thread probe_tls
+	__attribute__((tls_model("initial-exec")));
 unsigned probe_mask;
 int probe_backtrace = 1;
 bool probe_tsc;
@@ -60,13 +61,14 @@ static char exec_env_preload[4200];
 
 void probe_resolve(void)
 {
-#define PROBE_RESOLVE(name, ver)                                           \
-	if (!real_##name) {                                                \
-		void *p_ = (ver) ? dlvsym(RTLD_NEXT, #name, (ver) ? (ver) : "") \
-				 : NULL;                                   \
-		if (!p_)                                                   \
-			p_ = dlsym(RTLD_NEXT, #name);                      \
-		real_##name = (__typeof__(name) *)p_;                      \
+#define PROBE_RESOLVE(name, ver)                                             \
+	if (!real_##name) {                                                  \
+		void *p_ =                                                   \
+			(ver) ? dlvsym(RTLD_NEXT, #name, (ver) ? (ver) : "") \
+			      : NULL;                                        \
+		if (!p_)                                                     \
+			p_ = dlsym(RTLD_NEXT, #name);                        \
+		real_##name = (__typeof__(name) *)p_;                        \
 	}
 	PROBE_REAL_FUNCS(PROBE_RESOLVE)
 #undef PROBE_RESOLVE
@@ -155,43 +157,8 @@ static void read_small_file(const char *path, char *buf, size_t len)
 	buf[n] = 0;
 }
 
-/* ---- clock ------------------------------------------------------------------ */
-
-/* Is the TSC invariant (constant and non-stop)?  Read /proc/cpuinfo's
- * first flags line once. */
-static bool tsc_invariant(void)
-{
-	char buf[8192];
-	char *flags;
-	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	flags = strstr(buf, "\nflags");
-	if (!flags)
-		return false;
-	flags[strcspn(flags + 1, "\n") + 1] = 0;
-	return strstr(flags, " constant_tsc") && strstr(flags, " nonstop_tsc");
-}
-
-static double tsc_calibrate(void)
-{
-	uint64_t n0, n1, c0, c1;
-
-	n0 = mono_ns();
-	c0 = __builtin_ia32_rdtsc();
-	do {
-		n1 = mono_ns();
-	} while (n1 - n0 < 5000000);
-	c1 = __builtin_ia32_rdtsc();
-	return (double)(c1 - c0) * 1e9 / (double)(n1 - n0);
-}
+/* ---- clock ------------------------------------------------------------------
+ */
 
 static void clock_setup(void)
 {
@@ -203,9 +170,9 @@ static void clock_setup(void)
 	} else if (hz && atof(hz) > 1e6) {
 		probe_tsc = true;
 		P.tps = atof(hz);
-	} else if (tsc_invariant()) {
+	} else if (trace_tsc_invariant()) {
 		probe_tsc = true;
-		P.tps = tsc_calibrate();
+		P.tps = trace_tsc_calibrate(5);
 	}
 	if (!probe_tsc)
 		P.tps = 1e9;
@@ -251,8 +218,8 @@ static int file_create(void)
 	if (nmb > 65536)
 		nmb = 65536;
 	memset(&tmp, 0, sizeof(tmp));
-	size = file_layout(&tmp, (uint32_t)((uint64_t)nmb * 1048576 /
-					    TRACE_CHUNK_SIZE));
+	size = file_layout(
+		&tmp, (uint32_t)((uint64_t)nmb * 1048576 / TRACE_CHUNK_SIZE));
 	anchor_ticks = probe_now();
 	anchor_ns = mono_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -301,8 +268,8 @@ static int file_create(void)
 	read_small_file("/proc/self/comm", h->comm, sizeof(h->comm));
 	h->comm[strcspn(h->comm, "\n")] = 0;
 	{
-		ssize_t n = readlink("/proc/self/exe", h->exe,
-				     sizeof(h->exe) - 1);
+		ssize_t n =
+			readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 		h->exe[n > 0 ? n : 0] = 0;
 	}
 	read_small_file("/proc/self/cmdline", h->cmdline, sizeof(h->cmdline));
@@ -325,7 +292,8 @@ static struct trace_stack *stacks_base(void)
 	return (struct trace_stack *)((char *)P.hdr + P.hdr->stacks_off);
 }
 
-/* ---- chunks ------------------------------------------------------------------ */
+/* ---- chunks
+ * ------------------------------------------------------------------ */
 
 void probe_drop(struct probe_thread *t)
 {
@@ -370,7 +338,8 @@ struct trace_event *probe_new_chunk(struct probe_thread *t)
 	return t->cur;
 }
 
-/* ---- mapping table ------------------------------------------------------------ */
+/* ---- mapping table
+ * ------------------------------------------------------------ */
 
 /* Append a mapping entry; the caller holds the maps lock. */
 static void map_append(const struct trace_map *m)
@@ -499,8 +468,8 @@ void probe_map_fd(void *start, size_t len, int prot, int flags, int fd,
 		m.kind = TRACE_MAP_ANON;
 		m.dev = 0;
 		m.ino = (uint64_t)getpid() << 48 ^ m.start;
-		snprintf(m.name, sizeof(m.name), "anon:%d:%#llx",
-			 (int)getpid(), (unsigned long long)m.start);
+		snprintf(m.name, sizeof(m.name), "anon:%d:%#llx", (int)getpid(),
+			 (unsigned long long)m.start);
 	}
 	m.t_map = probe_now();
 	lock_maps();
@@ -617,7 +586,8 @@ void probe_map_sysv(int shmid, const void *addr)
 	m.end = m.start + ((ds.shm_segsz + 4095) & ~(size_t)4095);
 	m.dev = 0;
 	m.ino = (1ULL << 63) | (uint32_t)shmid;
-	snprintf(m.name, sizeof(m.name), "sysv:%#x", (unsigned)ds.shm_perm.__key);
+	snprintf(m.name, sizeof(m.name), "sysv:%#x",
+		 (unsigned)ds.shm_perm.__key);
 	m.t_map = probe_now();
 	lock_maps();
 	map_append(&m);
@@ -659,7 +629,8 @@ void probe_map_sem(const char *name, const sem_t *sem)
 	errno = saved;
 }
 
-/* ---- stacks -------------------------------------------------------------------- */
+/* ---- stacks
+ * -------------------------------------------------------------------- */
 
 static uint64_t hash_pcs(const uint64_t *pc, int n)
 {
@@ -704,10 +675,9 @@ static uint32_t stack_intern(const uint64_t *pc, int n)
 
 		if (st == 0) {
 			uint32_t zero = 0;
-			if (!__atomic_compare_exchange_n(&s->state, &zero, 1,
-							 false,
-							 __ATOMIC_ACQUIRE,
-							 __ATOMIC_RELAXED)) {
+			if (!__atomic_compare_exchange_n(
+				    &s->state, &zero, 1, false,
+				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 				probe--;
 				continue; /* look at it again */
 			}
@@ -784,7 +754,8 @@ __attribute__((noinline)) uint32_t probe_stack_slow(struct probe_thread *t)
 	return id;
 }
 
-/* ---- process life ----------------------------------------------------------------- */
+/* ---- process life
+ * ----------------------------------------------------------------- */
 
 void probe_mark_end(unsigned state, int status)
 {
@@ -846,7 +817,8 @@ char *const *probe_exec_env(char *const envp[])
 	return copy;
 }
 
-/* ---- init and fork --------------------------------------------------------------- */
+/* ---- init and fork
+ * --------------------------------------------------------------- */
 
 static void atfork_prepare(void)
 {

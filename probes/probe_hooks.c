@@ -44,7 +44,8 @@ static inline unsigned mutex_flags(const pthread_mutex_t *m)
 	return f;
 }
 
-/* ---- mutex ------------------------------------------------------------------ */
+/* ---- mutex ------------------------------------------------------------------
+ */
 
 EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
@@ -72,26 +73,26 @@ EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 }
 
 /* lock, timedlock and clocklock share this: BLOCKING is the real call. */
-#define MUTEX_ACQUIRE(t, m, blocking_call)                                 \
-	do {                                                               \
-		unsigned fl_ = mutex_flags(m);                             \
-		uint64_t t0_, t1_;                                         \
-		uint32_t w_ = 0;                                           \
-		int r_ = REAL(pthread_mutex_trylock)(m);                   \
-		if (r_ == EBUSY) {                                         \
-			t0_ = probe_now();                                 \
+#define MUTEX_ACQUIRE(t, m, blocking_call)                                  \
+	do {                                                                \
+		unsigned fl_ = mutex_flags(m);                              \
+		uint64_t t0_, t1_;                                          \
+		uint32_t w_ = 0;                                            \
+		int r_ = REAL(pthread_mutex_trylock)(m);                    \
+		if (r_ == EBUSY) {                                          \
+			t0_ = probe_now();                                  \
 			probe_emit(t, TRACE_MUTEX_BLOCK, fl_, 0, m, t0_, 0, \
-				   probe_site(t, RA));                     \
-			r_ = blocking_call;                                \
-			t1_ = probe_now_after();                           \
-			w_ = probe_wait(t1_ - t0_);                        \
-			fl_ |= TRACE_F_CONTENDED;                          \
-		} else {                                                   \
-			t1_ = probe_now_after();                           \
-		}                                                          \
-		probe_emit(t, TRACE_MUTEX_LOCK, fl_, r_, m, t1_, w_,       \
-			   PROBE_STACK(t, RA));                            \
-		return r_;                                                 \
+				   probe_site(t, RA));                      \
+			r_ = blocking_call;                                 \
+			t1_ = probe_now_after();                            \
+			w_ = probe_wait(t1_ - t0_);                         \
+			fl_ |= TRACE_F_CONTENDED;                           \
+		} else {                                                    \
+			t1_ = probe_now_after();                            \
+		}                                                           \
+		probe_emit(t, TRACE_MUTEX_LOCK, fl_, r_, m, t1_, w_,        \
+			   PROBE_STACK(t, RA));                             \
+		return r_;                                                  \
 	} while (0)
 
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -168,7 +169,8 @@ EXPORT int pthread_mutex_consistent(pthread_mutex_t *m)
 	return r;
 }
 
-/* ---- rwlock ------------------------------------------------------------------ */
+/* ---- rwlock
+ * ------------------------------------------------------------------ */
 
 EXPORT int pthread_rwlock_init(pthread_rwlock_t *l,
 			       const pthread_rwlockattr_t *a)
@@ -196,25 +198,25 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 	return r;
 }
 
-#define RW_ACQUIRE(t, l, op, trycall, blocking_call)                       \
-	do {                                                               \
-		unsigned fl_ = 0;                                          \
-		uint64_t t0_, t1_;                                         \
-		uint32_t w_ = 0;                                           \
-		int r_ = trycall;                                          \
-		if (r_ == EBUSY) {                                         \
-			t0_ = probe_now();                                 \
-			probe_emit(t, TRACE_RW_BLOCK, 0, 0, l, t0_, 0,     \
-				   probe_site(t, RA));                     \
-			r_ = blocking_call;                                \
-			t1_ = probe_now_after();                           \
-			w_ = probe_wait(t1_ - t0_);                        \
-			fl_ |= TRACE_F_CONTENDED;                          \
-		} else {                                                   \
-			t1_ = probe_now_after();                           \
-		}                                                          \
+#define RW_ACQUIRE(t, l, op, trycall, blocking_call)                        \
+	do {                                                                \
+		unsigned fl_ = 0;                                           \
+		uint64_t t0_, t1_;                                          \
+		uint32_t w_ = 0;                                            \
+		int r_ = trycall;                                           \
+		if (r_ == EBUSY) {                                          \
+			t0_ = probe_now();                                  \
+			probe_emit(t, TRACE_RW_BLOCK, 0, 0, l, t0_, 0,      \
+				   probe_site(t, RA));                      \
+			r_ = blocking_call;                                 \
+			t1_ = probe_now_after();                            \
+			w_ = probe_wait(t1_ - t0_);                         \
+			fl_ |= TRACE_F_CONTENDED;                           \
+		} else {                                                    \
+			t1_ = probe_now_after();                            \
+		}                                                           \
 		probe_emit(t, op, fl_, r_, l, t1_, w_, PROBE_STACK(t, RA)); \
-		return r_;                                                 \
+		return r_;                                                  \
 	} while (0)
 
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
@@ -325,7 +327,8 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 	return r;
 }
 
-/* ---- condvar ------------------------------------------------------------------ */
+/* ---- condvar
+ * ------------------------------------------------------------------ */
 
 EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
@@ -351,24 +354,24 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 
 /* The mutex is released inside the wait and held again after it: record
  * both, so lock ownership stays right. */
-#define COND_WAIT(t, c, m, call)                                           \
-	do {                                                               \
-		unsigned fl_ = mutex_flags(m) | TRACE_F_COND;              \
-		bool mu_ = probe_on(t, TRACE_CLASS_MUTEX);                 \
-		uint64_t t0_ = probe_now(), t1_;                           \
-		int r_;                                                    \
-		if (mu_)                                                   \
-			probe_emit(t, TRACE_MUTEX_UNLOCK, fl_, 0, m, t0_,  \
-				   0, probe_site(t, RA));                  \
-		r_ = call;                                                 \
-		t1_ = probe_now_after();                                   \
-		probe_emit(t, TRACE_COND_WAIT, 0, r_, c, t1_,              \
-			   probe_wait(t1_ - t0_), probe_site(t, RA));      \
-		if (mu_)                                                   \
-			probe_emit(t, TRACE_MUTEX_LOCK, fl_,               \
-				   r_ == EOWNERDEAD ? r_ : 0, m, t1_, 0,   \
-				   PROBE_STACK(t, RA));                    \
-		return r_;                                                 \
+#define COND_WAIT(t, c, m, call)                                             \
+	do {                                                                 \
+		unsigned fl_ = mutex_flags(m) | TRACE_F_COND;                \
+		bool mu_ = probe_on(t, TRACE_CLASS_MUTEX);                   \
+		uint64_t t0_ = probe_now(), t1_;                             \
+		int r_;                                                      \
+		if (mu_)                                                     \
+			probe_emit(t, TRACE_MUTEX_UNLOCK, fl_, 0, m, t0_, 0, \
+				   probe_site(t, RA));                       \
+		r_ = call;                                                   \
+		t1_ = probe_now_after();                                     \
+		probe_emit(t, TRACE_COND_WAIT, 0, r_, c, t1_,                \
+			   probe_wait(t1_ - t0_), probe_site(t, RA));        \
+		if (mu_)                                                     \
+			probe_emit(t, TRACE_MUTEX_LOCK, fl_,                 \
+				   r_ == EOWNERDEAD ? r_ : 0, m, t1_, 0,     \
+				   PROBE_STACK(t, RA));                      \
+		return r_;                                                   \
 	} while (0)
 
 EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
@@ -430,7 +433,8 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	return r;
 }
 
-/* ---- spinlock ------------------------------------------------------------------ */
+/* ---- spinlock
+ * ------------------------------------------------------------------ */
 
 EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
@@ -438,11 +442,10 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 	int r = REAL(pthread_spin_init)(l, pshared);
 
 	if (probe_on(t, TRACE_CLASS_SPIN))
-		probe_emit(t, TRACE_SPIN_INIT,
-			   pshared == PTHREAD_PROCESS_SHARED ? TRACE_F_PSHARED
-							     : 0,
-			   r, (const void *)l, probe_now(), 0,
-			   probe_site(t, RA));
+		probe_emit(
+			t, TRACE_SPIN_INIT,
+			pshared == PTHREAD_PROCESS_SHARED ? TRACE_F_PSHARED : 0,
+			r, (const void *)l, probe_now(), 0, probe_site(t, RA));
 	return r;
 }
 
@@ -515,7 +518,8 @@ EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 	return r;
 }
 
-/* ---- semaphores ------------------------------------------------------------------ */
+/* ---- semaphores
+ * ------------------------------------------------------------------ */
 
 EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
@@ -544,31 +548,31 @@ EXPORT int sem_destroy(sem_t *s)
 }
 
 /* wait, timedwait, clockwait: try first; on EAGAIN it will block. */
-#define SEM_ACQUIRE(t, s, blocking_call)                                   \
-	do {                                                               \
-		int e0_ = errno, r_, e_;                                   \
-		unsigned fl_ = 0;                                          \
-		uint64_t t0_, t1_;                                         \
-		uint32_t w_ = 0;                                           \
-		r_ = REAL(sem_trywait)(s);                                 \
-		if (r_ < 0 && errno == EAGAIN) {                           \
-			t0_ = probe_now();                                 \
-			probe_emit(t, TRACE_SEM_BLOCK, 0, 0, s, t0_, 0,    \
-				   probe_site(t, RA));                     \
-			errno = e0_;                                       \
-			r_ = blocking_call;                                \
-			e_ = errno;                                        \
-			t1_ = probe_now_after();                           \
-			w_ = probe_wait(t1_ - t0_);                        \
-			fl_ = TRACE_F_CONTENDED;                           \
-		} else {                                                   \
-			e_ = r_ < 0 ? errno : e0_;                         \
-			t1_ = probe_now_after();                           \
-		}                                                          \
-		probe_emit(t, TRACE_SEM_WAIT, fl_, r_ < 0 ? e_ : 0, s,     \
-			   t1_, w_, probe_site(t, RA));                    \
-		errno = e_;                                                \
-		return r_;                                                 \
+#define SEM_ACQUIRE(t, s, blocking_call)                                    \
+	do {                                                                \
+		int e0_ = errno, r_, e_;                                    \
+		unsigned fl_ = 0;                                           \
+		uint64_t t0_, t1_;                                          \
+		uint32_t w_ = 0;                                            \
+		r_ = REAL(sem_trywait)(s);                                  \
+		if (r_ < 0 && errno == EAGAIN) {                            \
+			t0_ = probe_now();                                  \
+			probe_emit(t, TRACE_SEM_BLOCK, 0, 0, s, t0_, 0,     \
+				   probe_site(t, RA));                      \
+			errno = e0_;                                        \
+			r_ = blocking_call;                                 \
+			e_ = errno;                                         \
+			t1_ = probe_now_after();                            \
+			w_ = probe_wait(t1_ - t0_);                         \
+			fl_ = TRACE_F_CONTENDED;                            \
+		} else {                                                    \
+			e_ = r_ < 0 ? errno : e0_;                          \
+			t1_ = probe_now_after();                            \
+		}                                                           \
+		probe_emit(t, TRACE_SEM_WAIT, fl_, r_ < 0 ? e_ : 0, s, t1_, \
+			   w_, probe_site(t, RA));                          \
+		errno = e_;                                                 \
+		return r_;                                                  \
 	} while (0)
 
 EXPORT int sem_wait(sem_t *s)
@@ -612,8 +616,8 @@ EXPORT int sem_trywait(sem_t *s)
 		return REAL(sem_trywait)(s);
 	r = REAL(sem_trywait)(s);
 	e = errno;
-	probe_emit(t, TRACE_SEM_TRYWAIT, 0, r < 0 ? e : 0, s,
-		   probe_now_after(), 0, probe_site(t, RA));
+	probe_emit(t, TRACE_SEM_TRYWAIT, 0, r < 0 ? e : 0, s, probe_now_after(),
+		   0, probe_site(t, RA));
 	errno = e;
 	return r;
 }
@@ -631,8 +635,7 @@ EXPORT int sem_post(sem_t *s)
 	e = errno;
 	if (r == 0)
 		sem_getvalue(s, &v); /* not interposed: reads the word */
-	probe_emit(t, TRACE_SEM_POST, 0, r < 0 ? e : 0, s, ts, 0,
-		   (uint32_t)v);
+	probe_emit(t, TRACE_SEM_POST, 0, r < 0 ? e : 0, s, ts, 0, (uint32_t)v);
 	errno = e;
 	return r;
 }
@@ -670,8 +673,8 @@ EXPORT int sem_close(sem_t *s)
 	int r = REAL(sem_close)(s), e = errno;
 
 	if (probe_on(t, TRACE_CLASS_SEM)) {
-		probe_emit(t, TRACE_SEM_CLOSE, 0, r < 0 ? e : 0, s,
-			   probe_now(), 0, 0);
+		probe_emit(t, TRACE_SEM_CLOSE, 0, r < 0 ? e : 0, s, probe_now(),
+			   0, 0);
 		if (r == 0)
 			probe_map_gone((void *)((uintptr_t)s & ~4095UL), 4096);
 	}
@@ -691,7 +694,8 @@ EXPORT int sem_unlink(const char *name)
 	return r;
 }
 
-/* ---- segments -------------------------------------------------------------------- */
+/* ---- segments
+ * -------------------------------------------------------------------- */
 
 EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
@@ -864,7 +868,8 @@ EXPORT int shmdt(const void *addr)
 	return r;
 }
 
-/* ---- processes ------------------------------------------------------------------- */
+/* ---- processes
+ * ------------------------------------------------------------------- */
 
 EXPORT pid_t fork(void)
 {
@@ -938,18 +943,18 @@ EXPORT int execvp(const char *file, char *const argv[])
 
 /* Collect the variadic arguments of execl* into ARGV (NULL-terminated);
  * -1 with E2BIG when there are too many. */
-#define EXECL_ARGS(argv, arg0, ap)                                         \
-	do {                                                               \
-		int n_ = 0;                                                \
-		(argv)[n_++] = (char *)(arg0);                             \
-		while ((argv)[n_ - 1] != NULL) {                           \
-			if (n_ == EXECL_MAX) {                             \
-				va_end(ap);                                \
-				errno = E2BIG;                             \
-				return -1;                                 \
-			}                                                  \
-			(argv)[n_++] = va_arg(ap, char *);                 \
-		}                                                          \
+#define EXECL_ARGS(argv, arg0, ap)                         \
+	do {                                               \
+		int n_ = 0;                                \
+		(argv)[n_++] = (char *)(arg0);             \
+		while ((argv)[n_ - 1] != NULL) {           \
+			if (n_ == EXECL_MAX) {             \
+				va_end(ap);                \
+				errno = E2BIG;             \
+				return -1;                 \
+			}                                  \
+			(argv)[n_++] = va_arg(ap, char *); \
+		}                                          \
 	} while (0)
 
 EXPORT int execl(const char *path, const char *arg, ...)
@@ -1025,9 +1030,8 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a,
 	int r = REAL(pthread_create)(th, a, fn, arg);
 
 	if (probe_on(t, TRACE_CLASS_PROC))
-		probe_emit(t, TRACE_THREAD_CREATE, 0, r,
-			   r ? NULL : (void *)*th, probe_now(), 0,
-			   probe_site(t, RA));
+		probe_emit(t, TRACE_THREAD_CREATE, 0, r, r ? NULL : (void *)*th,
+			   probe_now(), 0, probe_site(t, RA));
 	return r;
 }
 

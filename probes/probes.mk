@@ -24,3 +24,11 @@ $(PROBE_SO): $(PROBE_OBJS) probes/libshmprobe.map
 
 LIBS += $(PROBE_SO)
 INSTALL_LIBS += $(PROBE_SO)
+
+# shmtrace: record, report, export.
+SHMTRACE_SRCS := probes/shmtrace.c probes/report.c probes/export.c \
+	probes/symbolize.c
+$(eval $(call shm_program,shmtrace,$(SHMTRACE_SRCS),-ldw -lelf))
+INSTALL_BINS += $(BIN)/shmtrace
+# shmtrace record finds the probe in ../lib: build it along.
+$(BIN)/shmtrace: | $(PROBE_SO)
