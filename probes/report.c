@@ -823,7 +823,7 @@ void report_name_object(const struct trace_map *seg, uint64_t offset, char *buf,
 {
 	/* The layout (-l) names fields here once it is wired in: the field
 	 * of `seg` containing `offset`, e.g. "ring.lock". */
-	snprintf(buf, len, "%s+%#llx", seg->name, (unsigned long long)offset);
+	snprintf(buf, len, "%s+0x%llx", seg->name, (unsigned long long)offset);
 }
 
 static void lock_name(const struct model *m, int li, char *buf, size_t len)

@@ -9,6 +9,7 @@
  */
 #include "shmtrace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -102,6 +103,26 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+/* Does DIR hold a trace already?  Mixing two runs would be one wrong
+ * report. */
+static bool has_trace(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	size_t n = strlen(TRACE_FILE_SUFFIX);
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		found = len > n &&
+			!strcmp(e->d_name + len - n, TRACE_FILE_SUFFIX);
+	}
+	closedir(d);
+	return found;
+}
+
 static int count_files(const char *dir)
 {
 	struct trace_reader *r;
@@ -191,6 +212,12 @@ int cmd_record(int argc, char **argv)
 	if (ret < 0 || !realpath(dir, absdir)) {
 		fprintf(stderr, "%s: %s: %s\n", shmtrace_prog, dir,
 			strerror(ret < 0 ? -ret : errno));
+		return 1;
+	}
+	if (has_trace(absdir)) {
+		fprintf(stderr,
+			"%s: %s holds a trace already; remove it or use -o\n",
+			shmtrace_prog, absdir);
 		return 1;
 	}
 	setenv("SHMPROBE_DIR", absdir, 1);
