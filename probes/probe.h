@@ -184,9 +184,11 @@ static inline bool probe_on(struct probe_thread *t, unsigned cls)
 
 typedef uint64_t __attribute__((may_alias)) probe_u64;
 
-static inline void probe_emit(struct probe_thread *t, unsigned op,
-			      unsigned flags, int result, const void *obj,
-			      uint64_t ts, uint32_t wait, uint32_t aux)
+/* Append an event; returns it (NULL when it was dropped) so that a
+ * release, recorded before it happens, can have its result set after. */
+static inline struct trace_event *
+probe_emit(struct probe_thread *t, unsigned op, unsigned flags, int result,
+	   const void *obj, uint64_t ts, uint32_t wait, uint32_t aux)
 {
 	struct trace_event *ev;
 	uint64_t last;
@@ -198,7 +200,7 @@ static inline void probe_emit(struct probe_thread *t, unsigned op,
 		ev = probe_new_chunk(t);
 		if (!ev) {
 			t->busy = 0;
-			return;
+			return NULL;
 		}
 	}
 	t->cur = ev + 1;
@@ -213,6 +215,15 @@ static inline void probe_emit(struct probe_thread *t, unsigned op,
 	__atomic_store_n((probe_u64 *)(void *)&ev->tid, last, __ATOMIC_RELEASE);
 	__asm__ __volatile__("" ::: "memory");
 	t->busy = 0;
+	return ev;
+}
+
+/* Set the result of EV, recorded before its call returned. */
+static inline void probe_result(struct trace_event *ev, int result)
+{
+	if (ev && result)
+		__atomic_store_n(&ev->result, (int16_t)result,
+				 __ATOMIC_RELAXED);
 }
 
 /* ---- call sites ------------------------------------------------------------

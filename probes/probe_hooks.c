@@ -142,19 +142,23 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	return r;
 }
 
+/* Releases are recorded before they happen: once the lock is free
+ * another process may act on it, even kill this one, and the record must
+ * be there first. */
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	struct probe_thread *t = &probe_tls;
+	struct trace_event *ev;
 	unsigned fl;
-	uint64_t ts;
 	int r;
 
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return REAL(pthread_mutex_unlock)(m);
 	fl = mutex_flags(m);
-	ts = probe_now();
+	ev = probe_emit(t, TRACE_MUTEX_UNLOCK, fl, 0, m, probe_now(), 0,
+			probe_site(t, RA));
 	r = REAL(pthread_mutex_unlock)(m);
-	probe_emit(t, TRACE_MUTEX_UNLOCK, fl, r, m, ts, 0, probe_site(t, RA));
+	probe_result(ev, r);
 	return r;
 }
 
@@ -316,14 +320,15 @@ EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	struct probe_thread *t = &probe_tls;
-	uint64_t ts;
+	struct trace_event *ev;
 	int r;
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_unlock)(l);
-	ts = probe_now();
+	ev = probe_emit(t, TRACE_RW_UNLOCK, 0, 0, l, probe_now(), 0,
+			probe_site(t, RA));
 	r = REAL(pthread_rwlock_unlock)(l);
-	probe_emit(t, TRACE_RW_UNLOCK, 0, r, l, ts, 0, probe_site(t, RA));
+	probe_result(ev, r);
 	return r;
 }
 
@@ -506,15 +511,15 @@ EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
 	struct probe_thread *t = &probe_tls;
-	uint64_t ts;
+	struct trace_event *ev;
 	int r;
 
 	if (!probe_on(t, TRACE_CLASS_SPIN))
 		return REAL(pthread_spin_unlock)(l);
-	ts = probe_now();
+	ev = probe_emit(t, TRACE_SPIN_UNLOCK, 0, 0, (const void *)l,
+			probe_now(), 0, probe_site(t, RA));
 	r = REAL(pthread_spin_unlock)(l);
-	probe_emit(t, TRACE_SPIN_UNLOCK, 0, r, (const void *)l, ts, 0,
-		   probe_site(t, RA));
+	probe_result(ev, r);
 	return r;
 }
 
@@ -625,17 +630,21 @@ EXPORT int sem_trywait(sem_t *s)
 EXPORT int sem_post(sem_t *s)
 {
 	struct probe_thread *t = &probe_tls;
-	uint64_t ts;
+	struct trace_event *ev;
 	int r, e, v = 0;
 
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return REAL(sem_post)(s);
-	ts = probe_now();
+	e = errno;
+	sem_getvalue(s, &v); /* not interposed: reads the word */
+	errno = e;
+	/* Recorded first, like a release; aux: the value it makes. */
+	ev = probe_emit(t, TRACE_SEM_POST, 0, 0, s, probe_now(), 0,
+			(uint32_t)v + 1);
 	r = REAL(sem_post)(s);
 	e = errno;
-	if (r == 0)
-		sem_getvalue(s, &v); /* not interposed: reads the word */
-	probe_emit(t, TRACE_SEM_POST, 0, r < 0 ? e : 0, s, ts, 0, (uint32_t)v);
+	if (r < 0)
+		probe_result(ev, e);
 	errno = e;
 	return r;
 }

@@ -432,8 +432,8 @@ static void acquired(struct model *m, int li, int ti,
 		l->wait_total += wait;
 		if (wait > l->wait_max)
 			l->wait_max = wait;
+		hist_add(l->wait, wait);
 	}
-	hist_add(l->wait, wait);
 	if (l->last_proc >= 0 && l->last_proc != t->proc)
 		l->xproc++;
 	l->last_proc = t->proc;
@@ -967,10 +967,47 @@ static void text_procs(const struct model *m)
 	}
 }
 
+/* The busiest call sites of L, the same code in several processes
+ * counted as one. */
+static void print_sites(const struct model *m, const struct lockstat *l,
+			const struct opts *o)
+{
+	char text[MAX_SITES][512];
+	uint64_t n[MAX_SITES];
+	int k = 0;
+
+	for (int i = 0; i < l->nsites; i++) {
+		char st[512];
+		int j;
+
+		stack_str(m, l->sites[i].proc, l->sites[i].stack, o->frames, st,
+			  sizeof(st));
+		for (j = 0; j < k && strcmp(text[j], st); j++)
+			;
+		if (j == k) {
+			memcpy(text[k], st, sizeof(st));
+			n[k++] = 0;
+		}
+		n[j] += l->sites[i].n;
+	}
+	if (k)
+		printf("    call sites:\n");
+	for (int shown = 0; shown < 3 && shown < k; shown++) {
+		int b = shown;
+		for (int j = shown + 1; j < k; j++) {
+			if (n[j] > n[b])
+				b = j;
+		}
+		printf("      %8llu  %s\n", (unsigned long long)n[b], text[b]);
+		n[b] = n[shown];
+		memcpy(text[b], text[shown], sizeof(text[0]));
+	}
+}
+
 static void text_locks(const struct model *m, const struct opts *o)
 {
 	int n, *v = sorted_locks(m, o, false, &n);
-	char name[256], pn[64], st[1024];
+	char name[256], pn[64];
 
 	printf("\nlocks (%d, by contention):\n", n);
 	for (int k = 0; k < n && (o->top <= 0 || k < o->top); k++) {
@@ -1001,24 +1038,7 @@ static void text_locks(const struct model *m, const struct opts *o)
 		if (l->more_pids)
 			printf(" and %d more", l->more_pids);
 		printf("\n");
-		if (l->nsites) {
-			struct site s[MAX_SITES];
-			memcpy(s, l->sites, sizeof(s));
-			printf("    call sites:\n");
-			for (int i = 0; i < l->nsites && i < 3; i++) {
-				int b = i;
-				for (int j = i + 1; j < l->nsites; j++)
-					if (s[j].n > s[b].n)
-						b = j;
-				struct site tmp = s[i];
-				s[i] = s[b];
-				s[b] = tmp;
-				stack_str(m, s[i].proc, s[i].stack, o->frames,
-					  st, sizeof(st));
-				printf("      %8llu  %s\n",
-				       (unsigned long long)s[i].n, st);
-			}
-		}
+		print_sites(m, l, o);
 	}
 	if (o->top > 0 && n > o->top)
 		printf("  ... %d more (--top 0 shows all)\n", n - o->top);
