@@ -95,6 +95,26 @@ unsigned trace_op_class(unsigned op)
 	return 0;
 }
 
+bool trace_op_acquires(unsigned op)
+{
+	switch (op) {
+	case TRACE_MUTEX_LOCK:
+	case TRACE_MUTEX_TRYLOCK:
+	case TRACE_RW_RDLOCK:
+	case TRACE_RW_WRLOCK:
+	case TRACE_RW_TRYRDLOCK:
+	case TRACE_RW_TRYWRLOCK:
+	case TRACE_SPIN_LOCK:
+	case TRACE_SPIN_TRYLOCK:
+	case TRACE_SEM_WAIT:
+	case TRACE_SEM_TRYWAIT:
+	case TRACE_COND_WAIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static const struct {
 	const char *name;
 	unsigned mask;
@@ -199,6 +219,7 @@ struct stream {
 	uint32_t chunk; /* index of the current one */
 	uint32_t pos;	/* event index in the chunk */
 	uint64_t ticks; /* of the current event */
+	uint64_t key;	/* what the heap sorts by */
 	const struct trace_event *ev;
 };
 
@@ -212,7 +233,8 @@ struct trace_reader {
 	int *live;    /* per process: streams not yet exhausted */
 	int next_end; /* processes with no streams, reported first */
 	bool common_tsc;
-	double tps; /* ticks per second of the common clock */
+	double tps;	/* ticks per second of the common clock */
+	uint64_t slack; /* TRACE_ACQUIRE_SLACK_NS in common ticks */
 	uint64_t t0;
 };
 
@@ -254,6 +276,9 @@ static bool stream_load(const struct trace_reader *r, struct stream *s)
 			if (__atomic_load_n(&ev->op, __ATOMIC_ACQUIRE)) {
 				s->ev = ev;
 				s->ticks = proc_ticks(r, s->proc, ev->ts);
+				s->key = s->ticks;
+				if (trace_op_acquires(ev->op))
+					s->key += r->slack;
 				return true;
 			}
 		}
@@ -266,7 +291,7 @@ static bool stream_load(const struct trace_reader *r, struct stream *s)
 
 static bool heap_less(const struct stream *a, const struct stream *b)
 {
-	return a->ticks < b->ticks;
+	return a->key < b->key;
 }
 
 static void heap_push(struct trace_reader *r, struct stream *s)
@@ -514,6 +539,7 @@ int trace_reader_open(struct trace_reader **rp, const char *dir,
 			r->common_tsc = false;
 	}
 	r->tps = r->common_tsc ? r->procs[0].hdr->ticks_per_sec : 1e9;
+	r->slack = (uint64_t)(r->tps * TRACE_ACQUIRE_SLACK_NS / 1e9);
 	r->t0 = proc_ticks(r, &r->procs[0], r->procs[0].hdr->anchor_ticks);
 	ret = build_streams(r);
 	if (ret < 0) {
@@ -567,6 +593,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_item *it)
 			it->proc = p;
 			it->ev = NULL;
 			it->ticks = proc_ticks(r, p, p->hdr->anchor_ticks);
+			it->key = it->ticks;
 			return 1;
 		}
 	}
@@ -584,6 +611,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_item *it)
 				it->proc = p;
 				it->ev = NULL;
 				it->ticks = s->ticks;
+				it->key = s->key;
 				return 1;
 			}
 			continue;
@@ -595,6 +623,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_item *it)
 	it->proc = p;
 	it->ev = s->ev;
 	it->ticks = s->ticks;
+	it->key = s->key;
 	p->nevents++;
 	s->pos++;
 	if (!stream_load(r, s))

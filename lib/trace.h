@@ -235,6 +235,15 @@ struct trace_header {
 	char cmdline[512];
 };
 
+/* Acquisition timestamps are read without a fence and may precede the
+ * release that allowed them by up to a few hundred ns; the reader sorts
+ * acquisitions this much later than their timestamp (their times, as
+ * returned, are not changed). */
+#define TRACE_ACQUIRE_SLACK_NS 1000
+
+/* Does OP take a lock or a semaphore unit (sorted with the slack above)? */
+bool trace_op_acquires(unsigned op);
+
 /* Name of OP ("mutex_lock", ...); "?" for an unknown value. */
 const char *trace_op_name(unsigned op);
 
@@ -303,6 +312,8 @@ struct trace_item {
 	const struct trace_proc *proc;
 	const struct trace_event *ev; /* for TRACE_ITEM_EVENT */
 	uint64_t ticks; /* the event's time in the reader's common ticks */
+	uint64_t key;	/* the time it was sorted by (ticks + slack for an
+			 * acquisition) */
 };
 
 /* Open every *.shmtrace file in DIR (or DIR itself if it is one file).

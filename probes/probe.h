@@ -148,16 +148,15 @@ static inline uint64_t probe_now(void)
 	return probe_clock_slow();
 }
 
-/* A timestamp taken after everything before it has executed: for the
- * moment after an acquisition, so that it orders after the release that
- * made the acquisition possible. */
+/* The timestamp of an acquisition, read right after it.  Not fenced
+ * (rdtscp or lfence would double the probe's cost): the CPU may read the
+ * counter a little before the acquiring atomic completes, so it can come
+ * out slightly earlier than the timestamp of the release that allowed it.
+ * The reader orders acquisitions TRACE_ACQUIRE_SLACK_NS late to undo
+ * that (see trace.h). */
 static inline uint64_t probe_now_after(void)
 {
-	unsigned aux;
-
-	if (likely(probe_tsc))
-		return __builtin_ia32_rdtscp(&aux);
-	return probe_clock_slow();
+	return probe_now();
 }
 
 static inline uint32_t probe_wait(uint64_t dticks)

@@ -11,6 +11,8 @@
  *   SHMPROBE_EVENTS     classes to trace (mutex,rwlock,cond,spin,sem,shm,proc)
  *   SHMPROBE_BUFFER_MB  size of the event area of each file (default 64)
  *   SHMPROBE_TSC_HZ     the cycle counter's rate, measured once by shmtrace
+ *   SHMPROBE_PREFAULT   fault the event area in at start (no page faults
+ *                       while recording; costs startup time and memory)
  */
 #include "probe.h"
 
@@ -279,6 +281,11 @@ static int file_create(void)
 	}
 	P.hdr = h;
 	P.size = size;
+	/* Opt-in: fault the whole event area in now, so that recording never
+	 * takes a page fault (the cost moves to startup). */
+	if (getenv("SHMPROBE_PREFAULT"))
+		madvise((char *)m + h->chunks_off, size - h->chunks_off,
+			MADV_POPULATE_WRITE);
 	return 0;
 }
 

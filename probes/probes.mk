@@ -32,3 +32,12 @@ $(eval $(call shm_program,shmtrace,$(SHMTRACE_SRCS),-ldw -lelf))
 INSTALL_BINS += $(BIN)/shmtrace
 # shmtrace record finds the probe in ../lib: build it along.
 $(BIN)/shmtrace: | $(PROBE_SO)
+
+# The benchmark: workloads, the minimal shim (the floor), the driver.
+$(eval $(call shm_program,bench_locks,probes/bench_locks.c,))
+SHIM_SO := $(LIBDIR)/libshmshim.so
+$(SHIM_SO): $(OBJ)/pic/probes/bench_shim.o
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D) && $(CC) -shared -o $@ $< $(LDFLAGS) -ldl
+LIBS += $(SHIM_SO)
+BENCHES += probes/bench_probe.sh

@@ -92,7 +92,10 @@ static void record_usage(FILE *f)
 		"                  (default all)\n"
 		"  --buffer-mb N   event space per process (default %d MiB); "
 		"beyond it events\n"
-		"                  are counted as dropped\n",
+		"                  are counted as dropped\n"
+		"  --prefault      fault each process's event space in at "
+		"start:\n"
+		"                  no page faults while recording\n",
 		TRACE_STACK_DEPTH, TRACE_DEFAULT_MB);
 }
 
@@ -143,6 +146,7 @@ int cmd_record(int argc, char **argv)
 		{"backtrace", required_argument, NULL, 'b'},
 		{"events", required_argument, NULL, 'e'},
 		{"buffer-mb", required_argument, NULL, 'm'},
+		{"prefault", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -180,6 +184,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'm':
 			bufmb = atoi(optarg);
+			break;
+		case 'P':
+			setenv("SHMPROBE_PREFAULT", "1", 1);
 			break;
 		case 'h':
 			record_usage(stdout);
