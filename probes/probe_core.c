@@ -61,19 +61,30 @@ static char exec_env_preload[4200];
 
 /* ---- resolving ----------------------------------------------------------- */
 
+static const struct {
+	const char *name;
+	const char *version; /* NULL: the default version */
+	void **slot;
+} real_tab[] = {
+#define PROBE_ENTRY(name, ver) {#name, ver, (void **)&real_##name},
+	PROBE_REAL_FUNCS(PROBE_ENTRY)
+#undef PROBE_ENTRY
+};
+
 void probe_resolve(void)
 {
-#define PROBE_RESOLVE(name, ver)                                             \
-	if (!real_##name) {                                                  \
-		void *p_ =                                                   \
-			(ver) ? dlvsym(RTLD_NEXT, #name, (ver) ? (ver) : "") \
-			      : NULL;                                        \
-		if (!p_)                                                     \
-			p_ = dlsym(RTLD_NEXT, #name);                        \
-		real_##name = (__typeof__(name) *)p_;                        \
+	for (size_t i = 0; i < sizeof(real_tab) / sizeof(real_tab[0]); i++) {
+		void *p = NULL;
+
+		if (*real_tab[i].slot)
+			continue;
+		if (real_tab[i].version)
+			p = dlvsym(RTLD_NEXT, real_tab[i].name,
+				   real_tab[i].version);
+		if (!p)
+			p = dlsym(RTLD_NEXT, real_tab[i].name);
+		*real_tab[i].slot = p;
 	}
-	PROBE_REAL_FUNCS(PROBE_RESOLVE)
-#undef PROBE_RESOLVE
 }
 
 /* ---- small helpers ------------------------------------------------------- */
