@@ -11,6 +11,7 @@
  * how many lock/semaphore calls it made (each is one probe event).
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -32,6 +33,27 @@ static uint64_t ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Pin the caller to CPU N (mod the CPUs we may use): the two sides of a
+ * contended workload on two CPUs every run, or the figures swing with
+ * the scheduler's placement more than with what is measured. */
+static void pin(int n)
+{
+	cpu_set_t allowed, one;
+	int k = 0;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return;
+	n %= CPU_COUNT(&allowed);
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &allowed) || k++ != n)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+		return;
+	}
+}
+
 static void *uncontended_loop(void *arg)
 {
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -50,7 +72,7 @@ static volatile long shared_counter;
 
 static void *contended_loop(void *arg)
 {
-	(void)arg;
+	pin((int)(intptr_t)arg);
 	for (long i = 0; i < n_iter; i++) {
 		pthread_mutex_lock(&shared_m);
 		shared_counter++;
@@ -109,12 +131,14 @@ static int run_ring(uint64_t *cpu)
 	sem_init(&r->filled, 1, 0);
 	pid = fork();
 	if (pid == 0) {
+		pin(1);
 		c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 		for (long i = 0; i < n_iter; i++)
 			ring_put(r, i);
 		r->child_cpu = ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		_exit(0);
 	}
+	pin(0);
 	c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (long i = 0; i < n_iter; i++)
 		sum += ring_get(r);
@@ -144,7 +168,8 @@ int main(int argc, char **argv)
 		events = 2 * (uint64_t)n_iter;
 	} else if (!strcmp(argv[1], "contended")) {
 		for (int i = 0; i < 2; i++)
-			pthread_create(&t[i], NULL, contended_loop, NULL);
+			pthread_create(&t[i], NULL, contended_loop,
+				       (void *)(intptr_t)i);
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
 		if (shared_counter != 2 * n_iter)

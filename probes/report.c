@@ -911,8 +911,12 @@ static int *sorted_locks(const struct model *m, const struct opts *o, bool sems,
 	*n = 0;
 	for (int i = 0; i < m->nlocks; i++) {
 		bool is_sem = m->locks[i].kind == SYNC_SEM;
-		if (is_sem == sems && m->locks[i].kind != SYNC_COND &&
-		    lock_selected(&m->locks[i], o))
+		const struct lockstat *l = &m->locks[i];
+		/* Objects only initialised or destroyed say nothing. */
+		bool used = l->acq || l->try_fail || l->timeouts || l->errors ||
+			    l->posts || l->waits;
+		if (is_sem == sems && l->kind != SYNC_COND && used &&
+		    lock_selected(l, o))
 			v[(*n)++] = i;
 	}
 	qsort_r(v, (size_t)*n, sizeof(int), lock_cmp_ctx, (void *)m);
