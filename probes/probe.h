@@ -178,7 +178,18 @@ void probe_drop(struct probe_thread *t) PROBE_HIDDEN;
 /* Is CLASS traced for a call made now by T? */
 static inline bool probe_on(struct probe_thread *t, unsigned cls)
 {
-	return likely(probe_mask & cls) && likely(!t->busy);
+	if (unlikely(!(probe_mask & cls)))
+		return false;
+	if (unlikely(t->busy)) {
+		/* A signal handler interrupted the probe in this thread:
+		 * its call cannot be recorded, but it is counted.  (busy
+		 * is 2 inside the unwinder, whose own calls are not the
+		 * program's.) */
+		if (t->busy == 1)
+			probe_drop(t);
+		return false;
+	}
+	return true;
 }
 
 typedef uint64_t __attribute__((may_alias)) probe_u64;

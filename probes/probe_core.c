@@ -50,6 +50,7 @@ static struct {
 	struct trace_header *hdr;
 	size_t size;
 	char dir[1024];
+	char self[1024]; /* this library's path, for exec */
 	unsigned events;
 	double tps;
 	int maps_lock;
@@ -57,7 +58,7 @@ static struct {
 } P;
 
 static char exec_env_dir[1100];
-static char exec_env_preload[4200];
+static char exec_env_preload[8192];
 
 /* ---- resolving ----------------------------------------------------------- */
 
@@ -756,7 +757,7 @@ __attribute__((noinline)) uint32_t probe_stack_slow(struct probe_thread *t)
 		return 0;
 	if (want > TRACE_STACK_DEPTH)
 		want = TRACE_STACK_DEPTH;
-	t->busy = 1;
+	t->busy = 2;
 	/* Frames 0 and 1 are this function and the hook. */
 	n = unw_backtrace(buf, want + 2) - 2;
 	if (n <= 0) {
@@ -766,6 +767,7 @@ __attribute__((noinline)) uint32_t probe_stack_slow(struct probe_thread *t)
 	}
 	for (int i = 0; i < n; i++)
 		pc[i] = (uint64_t)(uintptr_t)buf[i + 2];
+	t->busy = 1;
 	id = stack_intern(pc, n);
 	t->busy = 0;
 	errno = saved;
@@ -800,12 +802,12 @@ static bool env_has(char *const envp[], const char *var, const char *value)
 
 char *const *probe_exec_env(char *const envp[])
 {
-	const char *preload = getenv("LD_PRELOAD");
+	const char *old = NULL;
 	size_t n = 0, sz;
 	char **copy;
 	int j = 0;
 
-	if (!P.inited || !P.dir[0])
+	if (!P.inited || !P.dir[0] || !P.self[0])
 		return envp;
 	if (env_has(envp, "SHMPROBE_DIR", NULL) &&
 	    env_has(envp, "LD_PRELOAD", "libshmprobe"))
@@ -819,6 +821,8 @@ char *const *probe_exec_env(char *const envp[])
 	if (copy == MAP_FAILED)
 		return envp;
 	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(envp[i], "LD_PRELOAD=", 11))
+			old = envp[i] + 11;
 		if (!strncmp(envp[i], "SHMPROBE_DIR=", 13) ||
 		    !strncmp(envp[i], "LD_PRELOAD=", 11))
 			continue;
@@ -826,11 +830,14 @@ char *const *probe_exec_env(char *const envp[])
 	}
 	snprintf(exec_env_dir, sizeof(exec_env_dir), "SHMPROBE_DIR=%s", P.dir);
 	copy[j++] = exec_env_dir;
-	if (preload) {
+	if (old && strstr(old, "libshmprobe"))
 		snprintf(exec_env_preload, sizeof(exec_env_preload),
-			 "LD_PRELOAD=%s", preload);
-		copy[j++] = exec_env_preload;
-	}
+			 "LD_PRELOAD=%s", old);
+	else
+		snprintf(exec_env_preload, sizeof(exec_env_preload),
+			 "LD_PRELOAD=%s%s%s", P.self, old && *old ? ":" : "",
+			 old ? old : "");
+	copy[j++] = exec_env_preload;
 	copy[j] = NULL;
 	return copy;
 }
@@ -903,6 +910,11 @@ __attribute__((constructor)) static void probe_init(void)
 			probe_backtrace = 0;
 		if (probe_backtrace > TRACE_STACK_DEPTH)
 			probe_backtrace = TRACE_STACK_DEPTH;
+	}
+	{
+		Dl_info di;
+		if (dladdr((void *)probe_resolve, &di) && di.dli_fname)
+			copy_str(P.self, sizeof(P.self), di.dli_fname);
 	}
 	clock_setup();
 	if (file_create() < 0) {

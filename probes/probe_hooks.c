@@ -945,7 +945,9 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 EXPORT int execv(const char *path, char *const argv[])
 {
 	exec_begin();
-	REAL(execv)(path, argv);
+	/* As execve with environ: a program that dropped LD_PRELOAD from its
+	 * environment still has its new image traced. */
+	REAL(execve)(path, argv, probe_exec_env(environ));
 	exec_failed(errno);
 	return -1;
 }
@@ -953,7 +955,7 @@ EXPORT int execv(const char *path, char *const argv[])
 EXPORT int execvp(const char *file, char *const argv[])
 {
 	exec_begin();
-	REAL(execvp)(file, argv);
+	REAL(execvpe)(file, argv, probe_exec_env(environ));
 	exec_failed(errno);
 	return -1;
 }

@@ -10,7 +10,8 @@
  *   unlock-not-held, unlock-not-owner, relock, destroy-held, held-at-exit,
  *   died-holding, owner-dead-not-consistent, sem-destroyed, use-after-unmap
  *   fork            parent and child each lock the shared mutex N times
- *   exec            lock N times, then exec itself in mode "fork"
+ *   exec            lock N times, then exec itself in mode "fork-child"
+ *   exec-noenv      the same through execve with an empty environment
  *   threads         100 threads lock one shared mutex N times each
  *   killed          a child locks N times, reports it, and is SIGKILLed
  *   noexit          lock N times and return from main
@@ -275,6 +276,15 @@ int main(int argc, char **argv)
 		lock_n(&S->a, N);
 		execl("/proc/self/exe", argv[0], "fork-child", seg, argv[3],
 		      (char *)NULL);
+		die("exec");
+	} else if (!strcmp(mode, "exec-noenv")) {
+		/* An empty environment: the probe puts itself back. */
+		char *env[] = {NULL};
+		static char child_mode[] = "fork-child";
+		char *args[] = {argv[0], child_mode, (char *)seg, argv[3],
+				NULL};
+		lock_n(&S->a, N);
+		execve("/proc/self/exe", args, env);
 		die("exec");
 	} else if (!strcmp(mode, "threads")) {
 		threads(100);

@@ -80,6 +80,12 @@ jcheck "$T/r.json" 'len(r["processes"]) == 2 and r["processes"][0]["pid"] == r["
 jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] == 60' || t_fail "counts"
 t_end
 
+t_begin "exec with an empty environment: the probe puts itself back"
+record exec-noenv 30
+jcheck "$T/r.json" 'len(r["processes"]) == 2 and lock("+0x0")[0]["acquisitions"] == 60' ||
+	t_fail "exec'd image not traced"
+t_end
+
 t_begin "100 threads: every acquisition is counted"
 record threads 200
 jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] == 20000 and r["processes"][0]["threads"] >= 101 and r["dropped"] == 0' ||
