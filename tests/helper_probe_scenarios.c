@@ -11,7 +11,8 @@
  *   died-holding, owner-dead-not-consistent, sem-destroyed, use-after-unmap
  *   fork            parent and child each lock the shared mutex N times
  *   exec            lock N times, then exec itself in mode "fork-child"
- *   exec-noenv      the same through execve with an empty environment
+ *   exec-noenv      the same through execve with an environment that lacks
+ *                   LD_PRELOAD and SHMPROBE_DIR
  *   threads         100 threads lock one shared mutex N times each
  *   killed          a child locks N times, reports it, and is SIGKILLed
  *   noexit          lock N times and return from main
@@ -278,8 +279,13 @@ int main(int argc, char **argv)
 		      (char *)NULL);
 		die("exec");
 	} else if (!strcmp(mode, "exec-noenv")) {
-		/* An empty environment: the probe puts itself back. */
-		char *env[] = {NULL};
+		/* An environment without the probe's variables (only
+		 * ASAN_OPTIONS, which sanitized builds need): the probe puts
+		 * itself back. */
+		static char asan[512];
+		char *env[] = {asan, NULL};
+		const char *ao = getenv("ASAN_OPTIONS");
+		snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s", ao ? ao : "");
 		static char child_mode[] = "fork-child";
 		char *args[] = {argv[0], child_mode, (char *)seg, argv[3],
 				NULL};
