@@ -132,6 +132,8 @@ struct thread {
 	int nheld;
 	struct held held[MAX_HELD];
 	int pending_block; /* lock index this thread blocks on, -1 none */
+	uint64_t block_since;
+	int block_owner; /* who held it then (thread index), -1 */
 };
 
 struct edge {
@@ -413,6 +415,18 @@ static uint64_t held_pop(struct thread *t, int lock)
 	return 0;
 }
 
+/* T takes (or tries to, blocking) lock LI: an edge from every lock it
+ * holds.  The attempt is enough: a deadlock is an attempt that never
+ * completes. */
+static void add_edges(struct model *m, struct thread *t, int li, uint32_t stack)
+{
+	for (int i = 0; i < t->nheld; i++) {
+		if (t->held[i].lock != li)
+			add_edge(m, t->held[i].lock, li, t, t->held[i].stack,
+				 stack);
+	}
+}
+
 /* A successful acquisition of lock LI by thread TI. */
 static void acquired(struct model *m, int li, int ti,
 		     const struct trace_event *ev, uint64_t ticks, bool trylock)
@@ -439,13 +453,10 @@ static void acquired(struct model *m, int li, int ti,
 	l->last_proc = t->proc;
 	add_pid(l->pids, &l->npids, MAX_PIDS, &l->more_pids, t->proc);
 	add_site(l, t->proc, ev->aux);
-	if (!trylock) {
-		for (int i = 0; i < t->nheld; i++) {
-			if (t->held[i].lock != li)
-				add_edge(m, t->held[i].lock, li, t,
-					 t->held[i].stack, ev->aux);
-		}
-	}
+	/* A blocking attempt made its edges already (at its BLOCK). */
+	if (!trylock &&
+	    !(ev->flags & TRACE_F_CONTENDED && t->pending_block == li))
+		add_edges(m, t, li, ev->aux);
 	if (l->kind != SYNC_RWLOCK || ev->op == TRACE_RW_WRLOCK ||
 	    ev->op == TRACE_RW_TRYWRLOCK) {
 		if (l->owner >= 0 && l->owner != ti)
@@ -555,6 +566,10 @@ static void on_lock_event(struct model *m, const struct trace_proc *p,
 			misuse(m, "relock", li, p->idx, ev->tid, -1, ev->aux,
 			       ticks, "blocks on itself");
 		t->pending_block = li;
+		t->block_since = ticks;
+		t->block_owner = l->owner;
+		if (l->owner != ti)
+			add_edges(m, t, li, ev->aux);
 		break;
 	case TRACE_MUTEX_LOCK:
 	case TRACE_MUTEX_TRYLOCK:
@@ -568,7 +583,6 @@ static void on_lock_event(struct model *m, const struct trace_proc *p,
 			   ev->op == TRACE_SPIN_TRYLOCK ||
 			   ev->op == TRACE_RW_TRYRDLOCK ||
 			   ev->op == TRACE_RW_TRYWRLOCK;
-		t->pending_block = -1;
 		if (r == 0 || r == EOWNERDEAD) {
 			acquired(m, li, ti, ev, ticks, try);
 		} else if (r == EDEADLK) {
@@ -581,6 +595,7 @@ static void on_lock_event(struct model *m, const struct trace_proc *p,
 		} else {
 			l->errors++;
 		}
+		t->pending_block = -1;
 		break;
 	}
 	case TRACE_MUTEX_UNLOCK:
@@ -607,6 +622,13 @@ static void on_lock_event(struct model *m, const struct trace_proc *p,
 	case TRACE_SEM_TRYWAIT:
 	case TRACE_SEM_POST:
 	case TRACE_SEM_BLOCK:
+		if (ev->op == TRACE_SEM_BLOCK) {
+			t->pending_block = li;
+			t->block_since = ticks;
+			t->block_owner = -1;
+		} else if (ev->op == TRACE_SEM_WAIT) {
+			t->pending_block = -1;
+		}
 		if (l->destroyed)
 			misuse(m, "sem-destroyed", li, p->idx, ev->tid, -1,
 			       ev->aux, ticks, trace_op_name(ev->op));
@@ -652,9 +674,8 @@ static void on_proc_end(struct model *m, const struct trace_proc *p,
 		misuse(m, clean ? "held-at-exit" : "died-holding", i, p->idx,
 		       t->tid, -1, 0, ticks,
 		       p->hdr->state == TRACE_EXECED ? "at exec" : NULL);
-		/* Whoever locks it next (a robust mutex: with EOWNERDEAD)
-		 * starts afresh. */
-		l->owner = -1;
+		/* It stays held: a dead process's lock is never released
+		 * (whoever takes a robust one next gets EOWNERDEAD). */
 	}
 	for (int i = 0; i < m->nthreads; i++) {
 		if (m->threads[i].proc == p->idx)
@@ -1156,6 +1177,38 @@ static void text_misuse(const struct model *m, const struct opts *o)
 	}
 }
 
+/* Threads whose last event says they were about to block: blocked
+ * when the process was killed or when the trace was taken (a hang). */
+static void text_blocked(const struct model *m)
+{
+	char a[256], pn[64], on[64], d[32];
+	int n = 0;
+
+	for (int i = 0; i < m->nthreads; i++)
+		n += m->threads[i].pending_block >= 0;
+	if (!n)
+		return;
+	printf("\nblocked when the trace ended: %d\n", n);
+	for (int i = 0; i < m->nthreads; i++) {
+		const struct thread *t = &m->threads[i];
+		const struct lockstat *l;
+		if (t->pending_block < 0)
+			continue;
+		l = &m->locks[t->pending_block];
+		lock_name(m, t->pending_block, a, sizeof(a));
+		proc_name(m, t->proc, pn, sizeof(pn));
+		fmt_ns(trace_reader_ns(m->r, t->block_since), d, sizeof(d));
+		printf("  pid %s tid %u waits on %s [%s] since %s", pn, t->tid,
+		       a, sync_kind_name(l->kind), d);
+		if (t->block_owner >= 0) {
+			const struct thread *o = &m->threads[t->block_owner];
+			proc_name(m, o->proc, on, sizeof(on));
+			printf(", held by pid %s tid %u", on, o->tid);
+		}
+		printf("\n");
+	}
+}
+
 static void report_text(const struct model *m, const struct cycles *c,
 			const struct opts *o)
 {
@@ -1177,6 +1230,7 @@ static void report_text(const struct model *m, const struct cycles *c,
 	text_sems(m, o);
 	text_cycles(m, c, o);
 	text_misuse(m, o);
+	text_blocked(m);
 }
 
 /* ---- JSON -------------------------------------------------------------------
@@ -1426,6 +1480,32 @@ static void report_json(const struct model *m, const struct cycles *c,
 	json_sems(&j, m, o);
 	json_cycles(&j, m, c);
 	json_misuse(&j, m, o);
+	json_key(&j, "blocked");
+	json_begin_arr(&j);
+	for (int i = 0; i < m->nthreads; i++) {
+		const struct thread *t = &m->threads[i];
+		const struct lockstat *l;
+		if (t->pending_block < 0)
+			continue;
+		l = &m->locks[t->pending_block];
+		json_begin_obj(&j);
+		json_kv_int(&j, "pid", proc_of(m, t->proc)->hdr->pid);
+		json_kv_uint(&j, "tid", t->tid);
+		json_key(&j, "lock");
+		json_begin_obj(&j);
+		json_lock_ident(&j, m, t->pending_block);
+		json_end_obj(&j);
+		json_kv_uint(&j, "since_ns",
+			     trace_reader_ns(m->r, t->block_since));
+		if (l->owner >= 0) {
+			json_kv_int(&j, "owner_pid",
+				    proc_of(m, m->threads[l->owner].proc)
+					    ->hdr->pid);
+			json_kv_uint(&j, "owner_tid", m->threads[l->owner].tid);
+		}
+		json_end_obj(&j);
+	}
+	json_end_arr(&j);
 	json_end_obj(&j);
 	json_newline(&j);
 }

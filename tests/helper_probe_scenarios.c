@@ -7,6 +7,7 @@
  *   abba            two processes take A,B and B,A (one after the other:
  *                   no deadlock happens, the cycle is still there)
  *   abc             a three-lock cycle over three processes
+ *   deadlock        two processes deadlock for real (SIGALRM ends them)
  *   unlock-not-held, unlock-not-owner, relock, destroy-held, held-at-exit,
  *   died-holding, owner-dead-not-consistent, sem-destroyed, use-after-unmap
  *   fork            parent and child each lock the shared mutex N times
@@ -124,6 +125,31 @@ static void abba(void)
 	}
 	wait_child(pid);
 	lock_pair(&S->b, &S->a);
+}
+
+/* A real deadlock: each process holds one lock and wants the other.
+ * SIGALRM ends both after a second. */
+static void deadlock(void)
+{
+	sem_t *s2 = (sem_t *)(S + 1);
+	pid_t pid;
+
+	sem_init(s2, 1, 0);
+	pid = fork();
+	if (pid == 0) {
+		alarm(1);
+		pthread_mutex_lock(&S->b);
+		sem_post(s2);
+		sem_wait(&S->sem);
+		pthread_mutex_lock(&S->a);
+		_exit(0);
+	}
+	alarm(1);
+	pthread_mutex_lock(&S->a);
+	sem_post(&S->sem);
+	sem_wait(s2);
+	shm_unlink(seg);
+	pthread_mutex_lock(&S->b);
 }
 
 static void abc(void)
@@ -263,6 +289,8 @@ int main(int argc, char **argv)
 	setup();
 	if (!strcmp(mode, "abba")) {
 		abba();
+	} else if (!strcmp(mode, "deadlock")) {
+		deadlock();
 	} else if (!strcmp(mode, "abc")) {
 		abc();
 	} else if (!strcmp(mode, "fork")) {

@@ -114,6 +114,14 @@ jcheck "$T/r.json" 'all(e["call_sites"][0]["to_stack"] for e in r["cycles"][0]["
 grep -q 'lock-order cycles: 1' "$T/text" || t_fail "text: $(cat "$T/text")"
 t_end
 
+t_begin "a real deadlock: who waits on what, held by whom"
+record deadlock
+[ "$(cat "$T/status")" = 142 ] || t_fail "status $(cat "$T/status"), want 142 (SIGALRM)"
+jcheck "$T/r.json" 'len(r["blocked"]) == 2 and all(b["owner_pid"] != b["pid"] for b in r["blocked"]) and len(r["cycles"]) == 1' ||
+	t_fail "blocked threads"
+jcheck "$T/r.json" 'kinds() == ["died-holding"]' || t_fail "misuse"
+t_end
+
 t_begin "a three-lock cycle over three processes"
 record abc
 jcheck "$T/r.json" 'len(r["cycles"]) == 1 and len(r["cycles"][0]["locks"]) == 3' ||
