@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,7 +90,20 @@ struct ring {
 	unsigned head, tail;
 	long slot[SLOTS];
 	uint64_t child_cpu;
+	uint64_t child_user;
 };
+
+/* User CPU time of this process, ns. */
+static uint64_t user_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)ru.ru_utime.tv_sec * 1000000000ULL +
+	       (uint64_t)ru.ru_utime.tv_usec * 1000;
+}
+
+static uint64_t ring_user;
 
 static void ring_put(struct ring *r, long v)
 {
@@ -132,19 +146,24 @@ static int run_ring(uint64_t *cpu)
 	pid = fork();
 	if (pid == 0) {
 		pin(1);
+		uint64_t u0 = user_ns();
 		c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 		for (long i = 0; i < n_iter; i++)
 			ring_put(r, i);
 		r->child_cpu = ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		r->child_user = user_ns() - u0;
 		_exit(0);
 	}
 	pin(0);
+	ring_user = user_ns();
 	c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (long i = 0; i < n_iter; i++)
 		sum += ring_get(r);
 	*cpu = ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	ring_user = user_ns() - ring_user;
 	waitpid(pid, &st, 0);
 	*cpu += r->child_cpu;
+	ring_user += r->child_user;
 	if (sum != n_iter * (n_iter - 1) / 2)
 		return -1;
 	return 0;
@@ -152,7 +171,7 @@ static int run_ring(uint64_t *cpu)
 
 int main(int argc, char **argv)
 {
-	uint64_t w0, c0, cpu = 0, events;
+	uint64_t w0, c0, u0, cpu = 0, events, user;
 	pthread_t t[2];
 
 	if (argc != 3) {
@@ -162,6 +181,7 @@ int main(int argc, char **argv)
 	}
 	n_iter = atol(argv[2]);
 	w0 = ns(CLOCK_MONOTONIC);
+	u0 = user_ns();
 	c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	if (!strcmp(argv[1], "uncontended")) {
 		uncontended_loop(NULL);
@@ -183,10 +203,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_locks: unknown workload %s\n", argv[1]);
 		return 2;
 	}
-	if (!cpu)
+	if (!cpu) {
 		cpu = ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	printf("events %llu cpu_ns %llu wall_ns %llu\n",
+		user = user_ns() - u0;
+	} else {
+		user = ring_user;
+	}
+	printf("events %llu cpu_ns %llu wall_ns %llu user_ns %llu\n",
 	       (unsigned long long)events, (unsigned long long)cpu,
-	       (unsigned long long)(ns(CLOCK_MONOTONIC) - w0));
+	       (unsigned long long)(ns(CLOCK_MONOTONIC) - w0),
+	       (unsigned long long)user);
 	return 0;
 }

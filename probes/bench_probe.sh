@@ -27,31 +27,18 @@ run() {
 		--backtrace "${cfg#pf}" -- "$W" "$c" "${N[$c]}" 2>/dev/null) ;;
 	esac
 	set -- $out
-	echo "$4 $2 $6"
+	echo "$4 $2 $6 $8"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 CFGS="plain shim bt0 bt1 bt8 pf1"
-printf '%-12s %7s %7s %7s %7s %7s %7s %8s %8s %7s\n' case plain shim bt0 \
-	bt1 bt8 pf1 bt1/shim pf1/shim Mev/s
-status=0
-for c in uncontended contended ring; do
-	declare -A cpu=()
-	for cfg in $CFGS; do
-		: >"$TMP/$cfg"
-	done
-	# Interleave the configurations so drift hits them alike.
-	for ((i = 0; i < REPEAT; i++)); do
-		for cfg in $CFGS; do
-			run "$cfg" "$c" >>"$TMP/$cfg" || status=1
-		done
-	done
-	ev=$(awk 'NR == 1 { print $2 }' "$TMP/plain")
-	for cfg in $CFGS; do
-		cpu[$cfg]=$(awk '{ print $1 }' "$TMP/$cfg" | median)
-	done
-	wall=$(awk '{ print $3 }' "$TMP/pf1" | median)
+# One row of the table from cpu[] (medians) of case $c, events from the
+# plain runs, wall time from the pf1 runs.
+report_row() {
+	local ev wall base s p1 pf mevs
+	ev=$(awk 'NR == 1 { print $2 }' "$TMP/$src.plain")
+	wall=$(awk '{ print $3 }' "$TMP/$src.pf1" | median)
 	add() { awk -v a="${cpu[$1]}" -v b="${cpu[plain]}" -v e="$ev" \
 		'BEGIN { printf "%.1f", (a - b) / e }'; }
 	base=$(awk -v a="${cpu[plain]}" -v e="$ev" 'BEGIN { printf "%.1f", a / e }')
@@ -63,6 +50,39 @@ for c in uncontended contended ring; do
 	printf '%-12s %7s %7s %7s %7s %7s %7s %8s %8s %7s\n' "$c" "$base" "+$s" \
 		"+$(add bt0)" "+$p1" "+$(add bt8)" "+$pf" "$(ratio "$p1")" \
 		"$(ratio "$pf")" "$mevs"
+}
+
+declare -A cpu=()
+printf '%-12s %7s %7s %7s %7s %7s %7s %8s %8s %7s\n' case plain shim bt0 \
+	bt1 bt8 pf1 bt1/shim pf1/shim Mev/s
+status=0
+for c in uncontended contended ring ring-user; do
+	src=$c
+	col=1
+	if [ "$c" = ring-user ]; then
+		src=ring
+		# The same runs, user time only: the ring's system time (futex
+		# wake-ups) swings with scheduling more than the probe costs.
+		col=4
+		for cfg in $CFGS; do
+			cpu[$cfg]=$(awk -v k=$col '{ print $k }' "$TMP/ring.$cfg" | median)
+		done
+		report_row
+		continue
+	fi
+	for cfg in $CFGS; do
+		: >"$TMP/$src.$cfg"
+	done
+	# Interleave the configurations so drift hits them alike.
+	for ((i = 0; i < REPEAT; i++)); do
+		for cfg in $CFGS; do
+			run "$cfg" "$c" >>"$TMP/$src.$cfg" || status=1
+		done
+	done
+	for cfg in $CFGS; do
+		cpu[$cfg]=$(awk '{ print $1 }' "$TMP/$c.$cfg" | median)
+	done
+	report_row
 done
 cat <<'EOT'
 CPU ns per event (user + system, all threads and processes of the workload):
@@ -72,5 +92,6 @@ the probe with 0, 1 (default: the call site) or 8 frames per acquisition.
 pf1: bt1 with --prefault (the trace's pages faulted in at start, so the
 figure is the recording itself; without it, first-touch page faults of the
 growing trace file are included).  Mev/s: events per second, wall time, pf1.
+ring-user: the same ring runs, user CPU time only.
 EOT
 exit $status
