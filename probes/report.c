@@ -1291,9 +1291,17 @@ static void json_lock_ident(struct json *j, const struct model *m, int li)
 	}
 }
 
+static int site_cmp(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	return x->n == y->n ? 0 : x->n < y->n ? 1 : -1;
+}
+
 static void json_locks(struct json *j, const struct model *m,
 		       const struct opts *o)
 {
+	struct site sites[MAX_SITES];
 	int n, *v = sorted_locks(m, o, false, &n);
 
 	json_key(j, "locks");
@@ -1314,13 +1322,15 @@ static void json_locks(struct json *j, const struct model *m,
 		json_pids(j, m, l->pids, l->npids);
 		json_key(j, "call_sites");
 		json_begin_arr(j);
+		memcpy(sites, l->sites, sizeof(sites));
+		qsort(sites, (size_t)l->nsites, sizeof(sites[0]), site_cmp);
 		for (int i = 0; i < l->nsites; i++) {
 			json_begin_obj(j);
-			json_kv_uint(j, "count", l->sites[i].n);
+			json_kv_uint(j, "count", sites[i].n);
 			json_kv_int(j, "pid",
-				    proc_of(m, l->sites[i].proc)->hdr->pid);
+				    proc_of(m, sites[i].proc)->hdr->pid);
 			json_key(j, "stack");
-			json_stack(j, m, l->sites[i].proc, l->sites[i].stack);
+			json_stack(j, m, sites[i].proc, sites[i].stack);
 			json_end_obj(j);
 		}
 		json_end_arr(j);
