@@ -215,11 +215,13 @@ double trace_tsc_calibrate(unsigned ms)
 
 struct stream {
 	struct trace_proc *proc;
-	uint32_t head;	/* index of the thread's first chunk */
-	uint32_t chunk; /* index of the current one */
-	uint32_t pos;	/* event index in the chunk */
-	uint64_t ticks; /* of the current event */
-	uint64_t key;	/* what the heap sorts by */
+	struct trace_chunk *buf; /* the current chunk, read */
+	bool loaded;		 /* buf holds chunk */
+	uint32_t head;		 /* index of the thread's first chunk */
+	uint32_t chunk;		 /* index of the current one */
+	uint32_t pos;		 /* event index in the chunk */
+	uint64_t ticks;		 /* of the current event */
+	uint64_t key;		 /* what the heap sorts by */
 	const struct trace_event *ev;
 };
 
@@ -233,20 +235,25 @@ struct trace_reader {
 	int *live;    /* per process: streams not yet exhausted */
 	int next_end; /* processes with no streams, reported first */
 	bool common_tsc;
-	double tps;	/* ticks per second of the common clock */
-	uint64_t slack; /* TRACE_ACQUIRE_SLACK_NS in common ticks */
+	double tps;	       /* ticks per second of the common clock */
+	uint64_t slack;	       /* TRACE_ACQUIRE_SLACK_NS in common ticks */
+	struct trace_event ev; /* the event last returned */
 	uint64_t t0;
 };
 
-static const struct trace_chunk *chunk_at(const struct trace_proc *p,
-					  uint32_t idx)
+/* Read LEN bytes of chunk IDX of P into BUF; false if it is not there.
+ * Chunks are read rather than mapped: pages mapped from the page cache
+ * come in large folios that madvise cannot keep out, and the reader must
+ * not grow with the trace. */
+static bool read_chunk(const struct trace_proc *p, uint32_t idx, void *buf,
+		       size_t len)
 {
 	const struct trace_header *h = p->hdr;
 	uint64_t off = h->chunks_off + (uint64_t)idx * h->chunk_size;
 
 	if (idx >= h->nchunks || off + h->chunk_size > p->size)
-		return NULL;
-	return (const struct trace_chunk *)((const char *)h + off);
+		return false;
+	return pread(p->fd, buf, len, (off_t)off) == (ssize_t)len;
 }
 
 static uint64_t proc_ticks(const struct trace_reader *r,
@@ -266,14 +273,20 @@ static uint64_t proc_ticks(const struct trace_reader *r,
 static bool stream_load(const struct trace_reader *r, struct stream *s)
 {
 	for (;;) {
-		const struct trace_chunk *c = chunk_at(s->proc, s->chunk);
+		const struct trace_chunk *c = s->buf;
 		const struct trace_event *ev;
 
-		if (!c || c->magic != TRACE_CHUNK_MAGIC)
+		if (!s->loaded) {
+			if (!read_chunk(s->proc, s->chunk, s->buf,
+					TRACE_CHUNK_SIZE))
+				return false;
+			s->loaded = true;
+		}
+		if (c->magic != TRACE_CHUNK_MAGIC)
 			return false;
 		if (s->pos < TRACE_CHUNK_EVENTS) {
 			ev = (const struct trace_event *)(c + 1) + s->pos;
-			if (__atomic_load_n(&ev->op, __ATOMIC_ACQUIRE)) {
+			if (ev->op) {
 				s->ev = ev;
 				s->ticks = proc_ticks(r, s->proc, ev->ts);
 				s->key = s->ticks;
@@ -286,6 +299,7 @@ static bool stream_load(const struct trace_reader *r, struct stream *s)
 			return false;
 		s->chunk = c->next - 1;
 		s->pos = 0;
+		s->loaded = false;
 	}
 }
 
@@ -356,6 +370,7 @@ static int proc_load(struct trace_proc *p, const char *path, struct errbuf *e)
 	const struct trace_header *h;
 
 	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->fd = -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = errno;
@@ -370,16 +385,18 @@ static int proc_load(struct trace_proc *p, const char *path, struct errbuf *e)
 		return -EINVAL;
 	}
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (m == MAP_FAILED) {
-		err_setn(e, errno, "mmap %s", path);
-		return -errno;
+		int err = errno;
+		err_setn(e, err, "mmap %s", path);
+		close(fd);
+		return -err;
 	}
 	h = m;
 	p->size = (size_t)st.st_size;
 	p->hdr = h;
 	if (!header_ok(h, p->size)) {
 		munmap(m, p->size);
+		close(fd);
 		p->hdr = NULL;
 		err_set(e, "%s: not a shmtrace file of version %d", path,
 			TRACE_VERSION);
@@ -389,6 +406,7 @@ static int proc_load(struct trace_proc *p, const char *path, struct errbuf *e)
 	p->nmaps = h->maps_count < h->maps_cap ? h->maps_count : h->maps_cap;
 	p->stacks =
 		(const struct trace_stack *)((const char *)m + h->stacks_off);
+	p->fd = fd;
 	p->nstacks = h->stacks_cap;
 	return 0;
 }
@@ -475,9 +493,10 @@ static int build_streams(struct trace_reader *r)
 		if (used > p->hdr->nchunks)
 			used = p->hdr->nchunks;
 		for (uint32_t c = 0; c < used; c++) {
-			const struct trace_chunk *ch = chunk_at(p, c);
-			if (!ch || ch->magic != TRACE_CHUNK_MAGIC ||
-			    ch->seq != 0)
+			struct trace_chunk ch;
+
+			if (!read_chunk(p, c, &ch, sizeof(ch)) ||
+			    ch.magic != TRACE_CHUNK_MAGIC || ch.seq != 0)
 				continue;
 			if (r->nstreams == cap) {
 				struct stream *n;
@@ -488,8 +507,11 @@ static int build_streams(struct trace_reader *r)
 					return -ENOMEM;
 				r->streams = n;
 			}
-			r->streams[r->nstreams++] = (struct stream){
+			r->streams[r->nstreams] = (struct stream){
 				.proc = p, .head = c, .chunk = c};
+			r->streams[r->nstreams].buf = malloc(TRACE_CHUNK_SIZE);
+			if (!r->streams[r->nstreams++].buf)
+				return -ENOMEM;
 			p->nthreads++;
 		}
 	}
@@ -512,6 +534,7 @@ void trace_reader_rewind(struct trace_reader *r)
 
 		s->chunk = s->head;
 		s->pos = 0;
+		s->loaded = false;
 		if (stream_load(r, s)) {
 			r->live[s->proc->idx]++;
 			heap_push(r, s);
@@ -561,7 +584,11 @@ void trace_reader_close(struct trace_reader *r)
 	for (int i = 0; i < r->nprocs; i++) {
 		if (r->procs[i].hdr)
 			munmap((void *)r->procs[i].hdr, r->procs[i].size);
+		if (r->procs[i].fd >= 0)
+			close(r->procs[i].fd);
 	}
+	for (int i = 0; i < r->nstreams; i++)
+		free(r->streams[i].buf);
 	free(r->procs);
 	free(r->streams);
 	free(r->heap);
@@ -619,9 +646,11 @@ int trace_reader_next(struct trace_reader *r, struct trace_item *it)
 		break;
 	}
 	heap_pop(r);
+	/* A copy: advancing may read the next chunk over this one. */
+	r->ev = *s->ev;
 	it->kind = TRACE_ITEM_EVENT;
 	it->proc = p;
-	it->ev = s->ev;
+	it->ev = &r->ev;
 	it->ticks = s->ticks;
 	it->key = s->key;
 	p->nevents++;

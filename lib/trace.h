@@ -291,6 +291,7 @@ struct trace_proc {
 	char path[4096];
 	const struct trace_header *hdr;
 	size_t size;
+	int fd; /* chunks are read with pread, not through the mapping */
 	const struct trace_map *maps;
 	uint32_t nmaps;
 	const struct trace_stack *stacks;
@@ -310,7 +311,8 @@ enum trace_item_kind {
 struct trace_item {
 	enum trace_item_kind kind;
 	const struct trace_proc *proc;
-	const struct trace_event *ev; /* for TRACE_ITEM_EVENT */
+	const struct trace_event *ev; /* for TRACE_ITEM_EVENT; valid until
+				       * the next trace_reader_next() */
 	uint64_t ticks; /* the event's time in the reader's common ticks */
 	uint64_t key;	/* the time it was sorted by (ticks + slack for an
 			 * acquisition) */
@@ -319,7 +321,8 @@ struct trace_item {
 /* Open every *.shmtrace file in DIR (or DIR itself if it is one file).
  * Events are then returned in one global time order by
  * trace_reader_next(), merging the per-thread chains: memory is bounded by
- * the number of threads, not events.  -errno with a message in E. */
+ * the number of threads (one 64 KiB chunk buffer each), not events.
+ * -errno with a message in E. */
 int trace_reader_open(struct trace_reader **r, const char *dir,
 		      struct errbuf *e);
 
