@@ -295,7 +295,9 @@ static bool stream_load(const struct trace_reader *r, struct stream *s)
 				return true;
 			}
 		}
-		if (!c->next || c->next - 1 == s->chunk)
+		/* A thread's chunks are claimed in increasing order: a link
+		 * back would be a corrupt file (and a loop). */
+		if (!c->next || c->next - 1 <= s->chunk)
 			return false;
 		s->chunk = c->next - 1;
 		s->pos = 0;
@@ -359,6 +361,11 @@ static bool header_ok(const struct trace_header *h, size_t size)
 		return false;
 	if (!(h->ticks_per_sec > 0))
 		return false;
+	/* Strings are printed: they must end inside their fields. */
+	if (!memchr(h->comm, 0, sizeof(h->comm)) ||
+	    !memchr(h->exe, 0, sizeof(h->exe)) ||
+	    !memchr(h->cmdline, 0, sizeof(h->cmdline)))
+		return false;
 	return true;
 }
 
@@ -404,6 +411,12 @@ static int proc_load(struct trace_proc *p, const char *path, struct errbuf *e)
 	}
 	p->maps = (const struct trace_map *)((const char *)m + h->maps_off);
 	p->nmaps = h->maps_count < h->maps_cap ? h->maps_count : h->maps_cap;
+	for (uint32_t i = 0; i < p->nmaps; i++) {
+		if (!memchr(p->maps[i].name, 0, sizeof(p->maps[i].name))) {
+			p->nmaps = i; /* corrupt from here on */
+			break;
+		}
+	}
 	p->stacks =
 		(const struct trace_stack *)((const char *)m + h->stacks_off);
 	p->fd = fd;

@@ -28,6 +28,18 @@ done
 grep -q '^shmtrace: ' "$T/err" || t_fail "error message: $(cat "$T/err")"
 t_end
 
+t_begin "a file that is not a trace is refused with a message, never a crash"
+mkdir -p "$T/bad"
+head -c 100000 /dev/urandom >"$T/bad/1-1.shmtrace"
+"$ST" report "$T/bad" >"$T/out" 2>"$T/err"
+[ $? = 1 ] || t_fail "exit status"
+grep -q 'not a shmtrace file' "$T/err" || t_fail "message: $(cat "$T/err")"
+# A real trace whose chunks are cut off: what is there is reported.
+"$ST" record -o "$T/tr" -- "$H" fork "$(t_name cut)" 100 2>/dev/null
+for f in "$T"/tr/*.shmtrace; do truncate -s 2000000 "$f"; done
+"$ST" report "$T/tr" >"$T/out" 2>"$T/err" || t_fail "truncated: $(cat "$T/err")"
+t_end
+
 t_begin "libshmprobe.so exports only its hooks"
 nm -D --defined-only "$PROBE" | awk '{print $3}' | sort >"$T/syms"
 bad=$(grep -Ev '^(pthread_(mutex|rwlock|cond|spin)_[a-z]+|pthread_(create|exit)|sem_[a-z]+|shm_(open|unlink)|mmap|mmap64|munmap|mremap|ftruncate|ftruncate64|shmget|shmat|shmdt|fork|exec[lvpe]*|exit|_exit|_Exit|[A-Z_]*GLIBC[A-Z_0-9.]*)$' "$T/syms")
