@@ -18,6 +18,9 @@
  *   killed          a child locks N times, reports it, and is SIGKILLed
  *   noexit          lock N times and return from main
  *   contend         2 processes x 2 threads hammer one shared mutex
+ *   sysv, anon      parent and child lock a mutex N times each in a SysV
+ *                   segment / a MAP_SHARED|MAP_ANONYMOUS mapping
+ *   mremap          the segment moves (mremap); N locks before, N after
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +239,59 @@ static void misuse(const char *mode)
 	}
 }
 
+static void lock_n(pthread_mutex_t *m, int n);
+
+/* Parent and child lock the mutex at the start of P N times each. */
+static void fork_and_lock(struct shared *p)
+{
+	pid_t pid;
+
+	init_mutex(&p->a, PTHREAD_MUTEX_NORMAL, 0);
+	pid = fork();
+	if (pid == 0) {
+		lock_n(&p->a, N);
+		_exit(0);
+	}
+	lock_n(&p->a, N);
+	waitpid(pid, NULL, 0);
+}
+
+static void other_segments(const char *mode)
+{
+	struct shared *p;
+	void *at;
+
+	if (!strcmp(mode, "sysv")) {
+		int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		if (id < 0)
+			die("shmget");
+		p = shmat(id, NULL, 0);
+		shmctl(id, IPC_RMID, NULL); /* gone when both detach */
+		if (p == (void *)-1)
+			die("shmat");
+		fork_and_lock(p);
+		shmdt(p);
+	} else if (!strcmp(mode, "anon")) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		fork_and_lock(p);
+	} else {
+		/* mremap: lock, move the segment elsewhere, lock again. */
+		lock_n(&S->a, N);
+		if (ftruncate(shm_open(seg, O_RDWR, 0), 8192) < 0)
+			die("ftruncate");
+		at = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+		p = mremap(S, 4096, 8192, MREMAP_MAYMOVE | MREMAP_FIXED, at);
+		if (p == MAP_FAILED)
+			die("mremap");
+		S = p;
+		lock_n(&p->a, N);
+	}
+}
+
 static void lock_n(pthread_mutex_t *m, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -328,6 +385,9 @@ int main(int argc, char **argv)
 		if (pid == 0)
 			_exit(0);
 		wait_child(pid);
+	} else if (!strcmp(mode, "sysv") || !strcmp(mode, "anon") ||
+		   !strcmp(mode, "mremap")) {
+		other_segments(mode);
 	} else if (!strcmp(mode, "killed")) {
 		pid = fork();
 		if (pid == 0) {

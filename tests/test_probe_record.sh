@@ -104,6 +104,24 @@ jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] == 40 and r["processes"][0][
 	t_fail "counts"
 t_end
 
+t_begin "a SysV segment shared over fork is one lock: sysv:KEY+0x0"
+record sysv 30
+jcheck "$T/r.json" 'len([l for l in r["locks"] if l["name"].startswith("sysv:") and l["name"].endswith("+0x0") and l["acquisitions"] == 60 and len(l["pids"]) == 2]) == 1' ||
+	t_fail "sysv lock"
+t_end
+
+t_begin "MAP_SHARED|MAP_ANONYMOUS shared over fork is one lock"
+record anon 30
+jcheck "$T/r.json" 'len([l for l in r["locks"] if l["name"].startswith("anon:") and l["acquisitions"] == 60 and len(l["pids"]) == 2]) == 1' ||
+	t_fail "anon lock"
+t_end
+
+t_begin "a segment moved by mremap keeps its locks' names"
+record mremap 25
+jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] == 50 and r["misuse"] == []' ||
+	t_fail "moved lock"
+t_end
+
 t_begin "ABBA across two processes: the cycle is reported though no deadlock happened"
 record abba
 jcheck "$T/r.json" 'len(r["cycles"]) == 1 and len(r["cycles"][0]["locks"]) == 2 and len(set(p for e in r["cycles"][0]["edges"] for p in e["pids"])) == 2' ||
