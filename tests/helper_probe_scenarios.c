@@ -21,12 +21,14 @@
  *   sysv, anon      parent and child lock a mutex N times each in a SysV
  *                   segment / a MAP_SHARED|MAP_ANONYMOUS mapping
  *   mremap          the segment moves (mremap); N locks before, N after
+ *   cond            two threads take turns N times with a condvar
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +310,34 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static int turn;
+
+static void *turn_main(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+
+	for (int i = 0; i < N; i++) {
+		pthread_mutex_lock(&S->a);
+		while (turn != me)
+			pthread_cond_wait(&turn_cv, &S->a);
+		turn = !me;
+		pthread_cond_broadcast(&turn_cv);
+		pthread_mutex_unlock(&S->a);
+	}
+	return NULL;
+}
+
+static void cond_turns(void)
+{
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, turn_main, (void *)(intptr_t)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
 static void threads(int n)
 {
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
@@ -385,6 +415,8 @@ int main(int argc, char **argv)
 		if (pid == 0)
 			_exit(0);
 		wait_child(pid);
+	} else if (!strcmp(mode, "cond")) {
+		cond_turns();
 	} else if (!strcmp(mode, "sysv") || !strcmp(mode, "anon") ||
 		   !strcmp(mode, "mremap")) {
 		other_segments(mode);

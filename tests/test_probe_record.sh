@@ -122,6 +122,13 @@ jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] == 50 and r["misuse"] == []'
 	t_fail "moved lock"
 t_end
 
+t_begin "condvar turns: the mutex released and retaken inside each wait"
+record cond 500
+[ "$(cat "$T/status")" = 0 ] || t_fail "exit $(cat "$T/status")"
+jcheck "$T/r.json" 'lock("+0x0")[0]["acquisitions"] >= 1000 and r["misuse"] == [] and r["blocked"] == []' ||
+	t_fail "cond"
+t_end
+
 t_begin "ABBA across two processes: the cycle is reported though no deadlock happened"
 record abba
 jcheck "$T/r.json" 'len(r["cycles"]) == 1 and len(r["cycles"][0]["locks"]) == 2 and len(set(p for e in r["cycles"][0]["edges"] for p in e["pids"])) == 2' ||
