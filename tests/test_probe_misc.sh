@@ -55,6 +55,13 @@ grep -q ' sem_post ' "$T/dump" || t_fail "no sem_post"
 grep -q ' mutex_' "$T/dump" && t_fail "mutex events recorded"
 t_end
 
+t_begin "CLOCK_MONOTONIC instead of the TSC (machines without an invariant one)"
+SHMPROBE_CLOCK=monotonic "$ST" record -o "$T/tr" -- "$H" abba "$(t_name mono)" \
+	2>"$T/err" || t_fail "record: $(cat "$T/err")"
+"$ST" dump "$T/tr" | grep -q 'clock monotonic' || t_fail "not monotonic"
+"$ST" report "$T/tr" | grep -q 'lock-order cycles: 1' || t_fail "no cycle"
+t_end
+
 t_begin "--backtrace 4 records whole stacks, symbolised with file:line"
 "$ST" record -o "$T/tr" --backtrace 4 -- "$H" noexit "$(t_name bt)" 5 \
 	2>"$T/err" || t_fail "record: $(cat "$T/err")"
