@@ -1,0 +1,293 @@
+/*
+ * probe.h - internals of libshmprobe.so shared by probe_core.c (state,
+ * trace file, mapping table, stacks) and probe_hooks.c (the interposed
+ * functions).  Nothing here is exported: the version script exports only
+ * the hooks.
+ *
+ * The hot path of a hook is: one check of probe_mask, the real call, one or
+ * two cycle-counter reads, a 32-byte store into this thread's chunk.  No
+ * syscall, lock, allocation or atomic read-modify-write; a new chunk (one
+ * atomic add) every TRACE_CHUNK_EVENTS events.
+ */
+#ifndef SHMSCOPE_PROBE_H
+#define SHMSCOPE_PROBE_H
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace.h"
+
+#define PROBE_HIDDEN __attribute__((visibility("hidden")))
+#define likely(x)    __builtin_expect(!!(x), 1)
+#define unlikely(x)  __builtin_expect(!!(x), 0)
+
+#define PROBE_SITE_CACHE 32
+
+/* Per-thread state, in initial-exec TLS: reached with one %fs access. */
+struct probe_thread {
+	struct trace_event *cur; /* next free slot */
+	struct trace_event *end; /* end of the current chunk */
+	struct trace_chunk *chunk;
+	uint32_t tid;
+	uint32_t seq;
+	int busy; /* inside the probe: re-entry (signals) passes through */
+	uint32_t drops;
+	struct {
+		uint64_t key;
+		uint32_t id;
+	} sites[PROBE_SITE_CACHE];
+};
+
+extern __thread struct probe_thread probe_tls
+	__attribute__((tls_model("initial-exec"))) PROBE_HIDDEN;
+
+/* Classes being traced; 0 until the trace file is ready. */
+extern unsigned probe_mask PROBE_HIDDEN;
+extern int probe_backtrace PROBE_HIDDEN; /* frames per acquisition */
+extern bool probe_tsc PROBE_HIDDEN;
+extern double probe_ns_per_tick PROBE_HIDDEN;
+
+/* The real functions, resolved once by probe_resolve(). */
+#define PROBE_REAL_FUNCS(X)                      \
+	X(pthread_mutex_init, NULL)              \
+	X(pthread_mutex_destroy, NULL)           \
+	X(pthread_mutex_lock, NULL)              \
+	X(pthread_mutex_trylock, NULL)           \
+	X(pthread_mutex_timedlock, NULL)         \
+	X(pthread_mutex_clocklock, NULL)         \
+	X(pthread_mutex_unlock, NULL)            \
+	X(pthread_mutex_consistent, NULL)        \
+	X(pthread_rwlock_init, NULL)             \
+	X(pthread_rwlock_destroy, NULL)          \
+	X(pthread_rwlock_rdlock, NULL)           \
+	X(pthread_rwlock_wrlock, NULL)           \
+	X(pthread_rwlock_tryrdlock, NULL)        \
+	X(pthread_rwlock_trywrlock, NULL)        \
+	X(pthread_rwlock_timedrdlock, NULL)      \
+	X(pthread_rwlock_timedwrlock, NULL)      \
+	X(pthread_rwlock_clockrdlock, NULL)      \
+	X(pthread_rwlock_clockwrlock, NULL)      \
+	X(pthread_rwlock_unlock, NULL)           \
+	X(pthread_cond_init, "GLIBC_2.3.2")      \
+	X(pthread_cond_destroy, "GLIBC_2.3.2")   \
+	X(pthread_cond_wait, "GLIBC_2.3.2")      \
+	X(pthread_cond_timedwait, "GLIBC_2.3.2") \
+	X(pthread_cond_clockwait, NULL)          \
+	X(pthread_cond_signal, "GLIBC_2.3.2")    \
+	X(pthread_cond_broadcast, "GLIBC_2.3.2") \
+	X(pthread_spin_init, NULL)               \
+	X(pthread_spin_destroy, NULL)            \
+	X(pthread_spin_lock, NULL)               \
+	X(pthread_spin_trylock, NULL)            \
+	X(pthread_spin_unlock, NULL)             \
+	X(sem_init, NULL)                        \
+	X(sem_destroy, NULL)                     \
+	X(sem_wait, NULL)                        \
+	X(sem_trywait, NULL)                     \
+	X(sem_timedwait, NULL)                   \
+	X(sem_clockwait, NULL)                   \
+	X(sem_post, NULL)                        \
+	X(sem_open, NULL)                        \
+	X(sem_close, NULL)                       \
+	X(sem_unlink, NULL)                      \
+	X(shm_open, NULL)                        \
+	X(shm_unlink, NULL)                      \
+	X(mmap, NULL)                            \
+	X(mmap64, NULL)                          \
+	X(munmap, NULL)                          \
+	X(mremap, NULL)                          \
+	X(ftruncate, NULL)                       \
+	X(ftruncate64, NULL)                     \
+	X(shmget, NULL)                          \
+	X(shmat, NULL)                           \
+	X(shmdt, NULL)                           \
+	X(fork, NULL)                            \
+	X(execve, NULL)                          \
+	X(execv, NULL)                           \
+	X(execvp, NULL)                          \
+	X(execvpe, NULL)                         \
+	X(exit, NULL)                            \
+	X(_exit, NULL)                           \
+	X(_Exit, NULL)                           \
+	X(pthread_create, NULL)                  \
+	X(pthread_exit, NULL)
+
+#define PROBE_DECLARE_REAL(name, ver) \
+	extern __typeof__(name) *real_##name PROBE_HIDDEN;
+PROBE_REAL_FUNCS(PROBE_DECLARE_REAL)
+#undef PROBE_DECLARE_REAL
+
+/* Resolve every real_* pointer (idempotent; safe before init). */
+void probe_resolve(void) PROBE_HIDDEN;
+
+/* real_NAME, resolving first if the hook runs before the constructor. */
+#define REAL(name)                                 \
+	(likely(real_##name != NULL) ? real_##name \
+				     : (probe_resolve(), real_##name))
+
+/* ---- time ---------------------------------------------------------------- */
+
+uint64_t probe_clock_slow(void) PROBE_HIDDEN;
+
+/* A timestamp; may run early, never late: for the moment before a
+ * release. */
+static inline uint64_t probe_now(void)
+{
+	if (likely(probe_tsc))
+		return __builtin_ia32_rdtsc();
+	return probe_clock_slow();
+}
+
+/* The timestamp of an acquisition, read right after it.  Not fenced
+ * (rdtscp or lfence would double the probe's cost): the CPU may read the
+ * counter a little before the acquiring atomic completes, so it can come
+ * out slightly earlier than the timestamp of the release that allowed it.
+ * The reader orders acquisitions TRACE_ACQUIRE_SLACK_NS late to undo
+ * that (see trace.h). */
+static inline uint64_t probe_now_after(void)
+{
+	return probe_now();
+}
+
+static inline uint32_t probe_wait(uint64_t dticks)
+{
+	return trace_wait_encode(
+		probe_tsc ? (uint64_t)((double)dticks * probe_ns_per_tick)
+			  : dticks);
+}
+
+/* ---- recording ----------------------------------------------------------- */
+
+/* Claim a new chunk for T and return its first slot, or NULL when the
+ * trace is full (the event is then counted as dropped). */
+struct trace_event *probe_new_chunk(struct probe_thread *t) PROBE_HIDDEN;
+
+/* Count an event that could not be recorded. */
+void probe_drop(struct probe_thread *t) PROBE_HIDDEN;
+
+/* Is CLASS traced for a call made now by T? */
+static inline bool probe_on(struct probe_thread *t, unsigned cls)
+{
+	if (unlikely(!(probe_mask & cls)))
+		return false;
+	if (unlikely(t->busy)) {
+		/* A signal handler interrupted the probe in this thread:
+		 * its call cannot be recorded, but it is counted.  (busy
+		 * is 2 inside the unwinder, whose own calls are not the
+		 * program's.) */
+		if (t->busy == 1)
+			probe_drop(t);
+		return false;
+	}
+	return true;
+}
+
+typedef uint64_t __attribute__((may_alias)) probe_u64;
+
+/* Append an event; returns it (NULL when it was dropped) so that a
+ * release, recorded before it happens, can have its result set after. */
+static inline struct trace_event *
+probe_emit(struct probe_thread *t, unsigned op, unsigned flags, int result,
+	   const void *obj, uint64_t ts, uint32_t wait, uint32_t aux)
+{
+	struct trace_event *ev;
+	uint64_t last;
+
+	t->busy = 1;
+	__asm__ __volatile__("" ::: "memory");
+	ev = t->cur;
+	if (unlikely(ev == t->end)) {
+		ev = probe_new_chunk(t);
+		if (!ev) {
+			t->busy = 0;
+			return NULL;
+		}
+	}
+	t->cur = ev + 1;
+	ev->ts = ts;
+	ev->obj = (uint64_t)(uintptr_t)obj;
+	ev->wait = wait;
+	ev->aux = aux;
+	/* tid, op, flags, result: one 8-byte word, stored last. */
+	last = (uint64_t)t->tid | (uint64_t)(op & 0xff) << 32 |
+	       (uint64_t)(flags & 0xff) << 40 |
+	       (uint64_t)(uint16_t)(int16_t)result << 48;
+	__atomic_store_n((probe_u64 *)(void *)&ev->tid, last, __ATOMIC_RELEASE);
+	__asm__ __volatile__("" ::: "memory");
+	t->busy = 0;
+	return ev;
+}
+
+/* Set the result of EV, recorded before its call returned. */
+static inline void probe_result(struct trace_event *ev, int result)
+{
+	if (ev && result)
+		__atomic_store_n(&ev->result, (int16_t)result,
+				 __ATOMIC_RELAXED);
+}
+
+/* ---- call sites ------------------------------------------------------------
+ */
+
+/* Stack id for a call site known by its return address RA (one frame). */
+uint32_t probe_site_slow(struct probe_thread *t, uint64_t ra) PROBE_HIDDEN;
+
+static inline uint32_t probe_site(struct probe_thread *t, const void *ra)
+{
+	uint64_t key = (uint64_t)(uintptr_t)ra;
+	unsigned i = (unsigned)(key >> 2) & (PROBE_SITE_CACHE - 1);
+
+	if (probe_backtrace == 0)
+		return 0;
+	if (likely(t->sites[i].key == key))
+		return t->sites[i].id;
+	return probe_site_slow(t, key);
+}
+
+/* Stack id of the current call stack (probe_backtrace frames), for an
+ * acquisition; RA is the hook's return address, used when one frame is
+ * all that is asked for.  Must be called directly from the hook. */
+uint32_t probe_stack_slow(struct probe_thread *t) PROBE_HIDDEN;
+
+#define PROBE_STACK(t, ra) \
+	(probe_backtrace <= 1 ? probe_site((t), (ra)) : probe_stack_slow(t))
+
+/* ---- mappings --------------------------------------------------------------
+ */
+
+/* Record a new mapping [start, start+len) of FD (or anonymous when FD < 0),
+ * called after a successful mmap. */
+void probe_map_fd(void *start, size_t len, int prot, int flags, int fd,
+		  off_t off) PROBE_HIDDEN;
+/* Record that [start, start+len) is no longer mapped. */
+void probe_map_gone(void *start, size_t len) PROBE_HIDDEN;
+/* Record a mremap of OLD (OLDLEN) to NEW (NEWLEN). */
+void probe_map_move(void *old, size_t oldlen, void *new,
+		    size_t newlen) PROBE_HIDDEN;
+/* Record a SysV attach of SHMID at ADDR. */
+void probe_map_sysv(int shmid, const void *addr) PROBE_HIDDEN;
+/* Record the mapping glibc made for the named semaphore NAME at SEM. */
+void probe_map_sem(const char *name, const sem_t *sem) PROBE_HIDDEN;
+
+/* ---- processes
+ * --------------------------------------------------------------- */
+
+/* The process ends (exit, _exit) or is replaced (exec): mark the file. */
+void probe_mark_end(unsigned state, int status) PROBE_HIDDEN;
+
+/* An environment for exec that keeps the probe's variables: ENVP itself
+ * when it has them, else a copy (allocated without malloc) with them
+ * added. */
+char *const *probe_exec_env(char *const envp[]) PROBE_HIDDEN;
+
+#endif

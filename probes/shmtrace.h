@@ -1,0 +1,37 @@
+/*
+ * shmtrace.h - the parts of the shmtrace program, grouped by file.
+ */
+#ifndef SHMSCOPE_SHMTRACE_H
+#define SHMSCOPE_SHMTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+/* shmtrace.c */
+extern const char *shmtrace_prog;
+
+/* record.c: shmtrace record [-o DIR] [--backtrace N] [--events L] -- PROG */
+int cmd_record(int argc, char **argv);
+
+/* report.c: shmtrace report [-l LAYOUT] [--segment NAME] [--json]
+ * [--top N] DIR */
+int cmd_report(int argc, char **argv);
+
+/* export.c: shmtrace export --chrome DIR; shmtrace dump DIR */
+int cmd_export(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+
+/* symbolize.c: "func+0x12 (file.c:40)" for PC of process P; the ELF files
+ * stay open until sym_cleanup(). */
+void sym_pc(const struct trace_proc *p, uint64_t pc, char *buf, size_t len);
+void sym_cleanup(void);
+
+/* report.c: the name of the object at OFFSET of segment SEG, into BUF:
+ * "segment+0xOFFSET" today; the field path once a layout is given. */
+void report_name_object(const struct trace_map *seg, uint64_t offset, char *buf,
+			size_t len);
+
+#endif
