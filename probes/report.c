@@ -19,6 +19,7 @@
 
 #include "ihash.h"
 #include "json.h"
+#include "layout.h"
 #include "synckind.h"
 
 static void *xrealloc(void *p, size_t n)
@@ -838,12 +839,31 @@ static void cycles_find(struct model *m, struct cycles *c)
  */
 
 static const char *layout_path;
+static struct layout *report_layout;
+static const char *layout_segment; /* --segment */
+
+/*
+ * Whether the layout names objects of SEG: the segment its root's @segment
+ * names, else the one --segment names, else every shared segment
+ * (DESIGN.md, "Probe and traces").
+ */
+static bool layout_applies(const struct trace_map *seg)
+{
+	const struct layout_type *root = layout_root(report_layout);
+
+	if (root && root->segment)
+		return !strcmp(root->segment, seg->name);
+	if (layout_segment)
+		return !strcmp(layout_segment, seg->name);
+	return true;
+}
 
 void report_name_object(const struct trace_map *seg, uint64_t offset, char *buf,
 			size_t len)
 {
-	/* The layout (-l) names fields here once it is wired in: the field
-	 * of `seg` containing `offset`, e.g. "ring.lock". */
+	if (report_layout && layout_applies(seg) &&
+	    layout_path_at(report_layout, offset, buf, len) == 0)
+		return;
 	snprintf(buf, len, "%s+0x%llx", seg->name, (unsigned long long)offset);
 }
 
@@ -1221,10 +1241,6 @@ static void report_text(const struct model *m, const struct cycles *c,
 	       trace_reader_nprocs(m->r), m->nthreads,
 	       (unsigned long long)m->nevents, dur,
 	       (unsigned long long)dropped);
-	if (layout_path)
-		printf("note: -l %s: field names from layouts are not wired "
-		       "in yet; objects are named segment+offset\n",
-		       layout_path);
 	text_procs(m);
 	text_locks(m, o);
 	text_sems(m, o);
@@ -1580,6 +1596,15 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	layout_segment = o.segment;
+	if (layout_path) {
+		report_layout =
+			layout_parse_file(layout_path, abi_host(), 0, &e);
+		if (!report_layout) {
+			fprintf(stderr, "%s\n", e.msg);
+			return 1;
+		}
+	}
 	if (trace_reader_open(&m.r, argv[optind], &e) < 0) {
 		fprintf(stderr, "%s: %s\n", shmtrace_prog, e.msg);
 		return 1;
@@ -1599,5 +1624,6 @@ int cmd_report(int argc, char **argv)
 	model_free(&m);
 	trace_reader_close(m.r);
 	sym_cleanup();
+	layout_free(report_layout);
 	return 0;
 }

@@ -2,7 +2,7 @@
 # Every program answers --help and --version, and rejects nonsense with 2.
 . "$(dirname "$0")/lib.sh"
 
-for prog in shmscope ring; do
+for prog in shmscope ring shmtrace ipcbench; do
 	t_begin "$prog --help and --version"
 	"$BIN/$prog" --help >"$T/out" 2>&1 || t_fail "--help exit $?"
 	grep -q 'usage:' "$T/out" || t_fail "--help prints no usage"

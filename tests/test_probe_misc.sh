@@ -70,15 +70,13 @@ grep -q 'lock_n+0x[0-9a-f]* (helper_probe_scenarios.c:[0-9]*) <- main+' "$T/rep"
 	t_fail "stack: $(grep -A3 'call sites' "$T/rep")"
 t_end
 
-t_begin "report --segment keeps one segment; -l is accepted and says it is not wired"
+t_begin "report --segment keeps one segment"
 seg=$(t_name seg)
 "$ST" record -o "$T/tr" -- "$H" fork "$seg" 3 2>"$T/err" || t_fail "record"
 "$ST" report --segment "$seg" "$T/tr" >"$T/rep" || t_fail "report"
 grep -q "^  $seg+0x0  \[mutex\]" "$T/rep" || t_fail "lock missing: $(cat "$T/rep")"
 "$ST" report --segment /no-such-segment "$T/tr" >"$T/rep" || t_fail "report"
 grep -q "^locks (0" "$T/rep" || t_fail "not filtered: $(cat "$T/rep")"
-"$ST" report -l /dev/null "$T/tr" >"$T/rep" || t_fail "report -l"
-grep -q "not wired" "$T/rep" || t_fail "-l note missing"
 t_end
 
 t_begin "the probe under valgrind memcheck: no errors, events recorded"
