@@ -291,6 +291,11 @@ int fuzz_campaign(struct fuzz_opts *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* A shell starts background commands with SIGINT ignored, and an
+	 * ignored signal is discarded, not queued for sigtimedwait(). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	loop(&c, &mask);
 	/* Whatever a dead supervisor left came to us. */
 	fuzz_kill_descendants();

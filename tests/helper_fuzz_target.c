@@ -10,8 +10,8 @@
  *   helper_fuzz_target report NAME         like leak, and list NAME in
  *                                          $SHMPROBE_DIR/created.PID.txt as
  *                                          the probe will
- *   helper_fuzz_target linger NAME         report NAME, fork two children,
- *                                          all three sleep for ever
+ *   helper_fuzz_target linger NAME         report NAME-$SHMFUZZ_RUN, fork two
+ *                                          children, all sleep for ever
  *   helper_fuzz_target misuse              write a finding to
  *                                          $SHMPROBE_DIR/misuse.PID.txt
  *   helper_fuzz_target badread             read past a malloc'd block
@@ -117,8 +117,12 @@ static int hang(const char *name)
 	return 0;
 }
 
-static int linger(const char *name)
+static int linger(const char *base)
 {
+	char name[256];
+	const char *run = getenv("SHMFUZZ_RUN");
+
+	snprintf(name, sizeof(name), "%s-%s", base, run ? run : "x");
 	make_seg(name, 4096);
 	report(name);
 	for (int i = 0; i < 2; i++)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# shmfuzz campaigns: passing targets, failures found and recorded, replay,
+# grandchildren, shards, the JSON summary and JUnit file, the environment
+# each run gets.
+. "$(dirname "$0")/lib.sh"
+F=$BIN/shmfuzz
+H=$BUILD/tests/helper_fuzz_target
+
+# json FILE EXPR: print a Python expression over the JSON object `j`.
+json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+t_begin "a target that always passes: exit 0, JSON says 0 failures"
+"$F" --runs 30 --seed 7 --json --out "$T/out" -- "$H" pass >"$T/json" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] || t_fail "exit $rc: $(tail -3 "$T/err")"
+[ "$(json "$T/json" 'j["runs"], j["passed"], j["failed"], len(j["failures"])')" = "30 30 0 0" ] ||
+	t_fail "json: $(cat "$T/json")"
+[ -z "$(ls "$T/out")" ] || t_fail "a passing campaign left $(ls "$T/out")"
+t_end
+
+t_begin "each run gets its seed, strategy, run index and trace folder"
+"$F" --runs 1 --seed 7 --strategy none --out "$T/out" -- sh -c "$H env; exit 1" 2>/dev/null
+[ $? = 1 ] || t_fail "exit not 1"
+d=$T/out/failure-1
+grep -qx "SHMFUZZ_STRATEGY=none" "$d/stdout.txt" || t_fail "strategy: $(cat "$d/stdout.txt")"
+grep -qx "SHMFUZZ_RUN=0" "$d/stdout.txt" || t_fail "no SHMFUZZ_RUN=0"
+grep -qx "SHMFUZZ_SEED=$(cat "$d/seed")" "$d/stdout.txt" || t_fail "seed differs from $d/seed"
+grep -qx "SHMPROBE_DIR=.*/runs/run-0/trace" "$d/stdout.txt" || t_fail "SHMPROBE_DIR"
+t_end
+
+t_begin "a target failing on some seeds: found, recorded, replayed"
+"$F" --runs 60 --seed 11 --json --out "$T/out" -- "$H" seedfail 7 3 >"$T/json" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || t_fail "exit $rc"
+n=$(json "$T/json" 'j["failed"]')
+[ "$n" -ge 1 ] 2>/dev/null || t_fail "no failure in 60 runs: $(cat "$T/json")"
+[ "$(json "$T/json" 'len(j["failures"])')" = 1 ] || t_fail "not grouped into one"
+[ "$(json "$T/json" 'j["failures"][0]["count"]')" = "$n" ] || t_fail "count != failed"
+[ "$(json "$T/json" 'j["failures"][0]["kind"]')" = exit ] || t_fail "kind"
+d=$T/out/failure-1
+for f in seed command failure.txt status.txt stdout.txt stderr.txt trace seeds.txt count.txt; do
+	[ -e "$d/$f" ] || t_fail "no $f in failure-1"
+done
+seed=$(cat "$d/seed")
+[ "$seed" = "$(json "$T/json" 'j["failures"][0]["first_seed"]')" ] || t_fail "first_seed"
+[ $((seed % 7)) = 3 ] || t_fail "recorded seed $seed does not fail"
+[ "$(wc -l <"$d/seeds.txt")" = "$n" ] || t_fail "seeds.txt has not $n lines"
+while read -r s _; do
+	[ $((s % 7)) = 3 ] || t_fail "seed $s in seeds.txt does not fail"
+done <"$d/seeds.txt"
+grep -q 'exit 3' "$d/status.txt" || t_fail "status.txt: $(cat "$d/status.txt")"
+"$F" --replay "$seed" --out "$T/out" -- "$H" seedfail 7 3 2>"$T/rerr"
+rc=$?
+[ "$rc" = 1 ] || t_fail "--replay $seed exited $rc"
+grep -q "seed $seed failed again" "$T/rerr" || t_fail "replay says: $(cat "$T/rerr")"
+"$F" --replay 1 --out "$T/out" -- "$H" seedfail 7 3 2>"$T/rerr"
+rc=$?
+[ "$rc" = 0 ] || t_fail "--replay of a passing seed exited $rc"
+grep -q "seed 1 passed" "$T/rerr" || t_fail "replay says: $(cat "$T/rerr")"
+t_end
+
+t_begin "--stop-first ends the campaign at the first failure"
+"$F" --runs 500 --seed 11 --stop-first --json --out "$T/out" -- "$H" seedfail 7 3 >"$T/json" 2>/dev/null
+[ $? = 1 ] || t_fail "exit not 1"
+[ "$(json "$T/json" 'j["failed"]')" = 1 ] || t_fail "failed: $(json "$T/json" 'j["failed"]')"
+[ "$(json "$T/json" 'j["runs"] < 500')" = True ] || t_fail "ran on"
+t_end
+
+t_begin "a grandchild that crashes after its parent exited is detected"
+"$F" --runs 3 --seed 1 --json --out "$T/out" -- "$H" grandchild >"$T/json" 2>"$T/err"
+[ $? = 1 ] || t_fail "exit not 1"
+[ "$(json "$T/json" 'j["failures"][0]["kind"], j["failures"][0]["count"]')" = "signal 3" ] ||
+	t_fail "$(cat "$T/json")"
+grep -q 'child helper_fuzz_tar signal 11 SIGSEGV' "$T/out/failure-1/status.txt" ||
+	t_fail "status: $(cat "$T/out/failure-1/status.txt")"
+t_end
+
+t_begin "--shard 0/2 and 1/2 cover the campaign, disjoint"
+for s in 0/2 1/2 all; do
+	o=$T/out-${s%/2}
+	if [ $s = all ]; then sh=; else sh="--shard $s"; fi
+	"$F" --runs 21 --seed 99 $sh --out "$o" -- "$H" seedfail 1 0 2>/dev/null
+	awk '{ print $1 }' "$o/failure-1/seeds.txt" | sort >"$T/seeds-${s%/2}"
+done
+[ "$(wc -l <"$T/seeds-0")" = 11 ] || t_fail "shard 0 ran $(wc -l <"$T/seeds-0")"
+[ "$(wc -l <"$T/seeds-1")" = 10 ] || t_fail "shard 1 ran $(wc -l <"$T/seeds-1")"
+[ -z "$(comm -12 "$T/seeds-0" "$T/seeds-1")" ] || t_fail "shards overlap"
+sort -m "$T/seeds-0" "$T/seeds-1" | cmp -s - "$T/seeds-all" || t_fail "union differs"
+t_end
+
+t_begin "--junit: valid XML, a testcase per failure kind, one for a pass"
+"$F" --runs 40 --seed 3 --jobs 2 --junit "$T/f.xml" --out "$T/out" -- "$H" seedfail 5 1 2>/dev/null
+[ $? = 1 ] || t_fail "exit not 1"
+python3 - "$T/f.xml" <<'PY' || t_fail "bad JUnit (failing)"
+import sys, xml.etree.ElementTree as ET
+s = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = s.findall("testcase")
+assert len(cases) == 1 and cases[0].find("failure") is not None, cases
+assert s.get("failures") == "1"
+PY
+"$F" --runs 5 --junit "$T/p.xml" --out "$T/out" -- "$H" pass 2>/dev/null || t_fail "pass exit"
+python3 - "$T/p.xml" <<'PY' || t_fail "bad JUnit (passing)"
+import sys, xml.etree.ElementTree as ET
+s = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = s.findall("testcase")
+assert len(cases) == 1 and cases[0].find("failure") is None
+assert s.get("failures") == "0"
+PY
+t_end
+
+t_begin "misuse reported in the trace folder fails the run"
+"$F" --runs 2 --json --out "$T/out" -- "$H" misuse >"$T/json" 2>/dev/null
+[ $? = 1 ] || t_fail "exit not 1"
+[ "$(json "$T/json" 'j["failures"][0]["kind"], j["failures"][0]["signature"]')" = \
+	"misuse unlock of a free mutex /x+0x40" ] || t_fail "$(cat "$T/json")"
+t_end
+
+t_begin "the ring is a passing target, with --jobs 2"
+"$F" --runs 6 --jobs 2 --json --out "$T/out" -- "$BIN/ring" -p 2 -c 2 -m 300 >"$T/json" 2>"$T/err"
+[ $? = 0 ] || t_fail "exit: $(tail -3 "$T/err")"
+[ "$(json "$T/json" 'j["passed"]')" = 6 ] || t_fail "$(cat "$T/json")"
+t_end
+
+t_finish
