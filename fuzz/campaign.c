@@ -264,6 +264,7 @@ int fuzz_campaign(struct fuzz_opts *o)
 	if (!c.slot || make_out(o)) {
 		fprintf(stderr, "shmfuzz: %s: %s\n", o->out_dir,
 			strerror(errno));
+		free(c.slot);
 		return 2;
 	}
 	c.sum.base_seed = o->seed_given ? o->seed : fuzz_random_seed();

@@ -367,7 +367,8 @@ static void squash_digits(char *s)
 /* "comm futex /seg+0x40, comm wait4", sorted and without repeats. */
 static void shape(const struct fuzz_diag *d, char *out, size_t n)
 {
-	char *items[512], buf[512][160];
+	static char buf[512][160];
+	char *items[512] = {NULL};
 	int ni = 0;
 	size_t len = 0;
 

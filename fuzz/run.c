@@ -107,7 +107,12 @@ static void set_env(const struct fuzz_opts *o, const struct fuzz_run *r)
 			snprintf(buf, sizeof(buf), "%s", o->probe);
 		setenv("LD_PRELOAD", buf, 1);
 	}
-	snprintf(buf, sizeof(buf), "%s/trace", r->dir);
+	/* Absolute: the target may change its directory. */
+	char cwd[4096] = "";
+	if (r->dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	snprintf(buf, sizeof(buf), "%s%s%.4000s/trace", cwd, cwd[0] ? "/" : "",
+		 r->dir);
 	setenv("SHMPROBE_DIR", buf, 1);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->seed);
 	setenv("SHMFUZZ_SEED", buf, 1);
@@ -448,6 +453,7 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	char path[4200], msg[480];
 	sigset_t mask;
 	time_t wall_start = time(NULL);
+	int ret = 0;
 
 	if (!s)
 		return -ENOMEM;
@@ -465,14 +471,18 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	snprintf(path, sizeof(path), "%s/status.txt", r->dir);
 	s->status = fopen(path, "w");
-	if (!s->status)
-		return -errno;
+	if (!s->status) {
+		ret = -errno;
+		goto out_free;
+	}
 	fprintf(s->status, "# pid role comm exit N | signal N NAME\n");
 	if (o->jobs == 1)
 		before = fuzz_shm_snapshot();
 	s->target = fork();
-	if (s->target < 0)
-		return -errno;
+	if (s->target < 0) {
+		ret = -errno;
+		goto out_close;
+	}
 	if (!s->target)
 		exec_target(o, r);
 	setpgid(s->target, s->target);
@@ -485,14 +495,17 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	}
 	if (o->valgrind)
 		judge_valgrind(s);
-	s->v.cleaned =
-		fuzz_shm_clean(r->dir, before, wall_start, s->seen, s->nseen);
-	fuzz_shm_snap_free(before);
+	s->v.cleaned = fuzz_shm_clean(r->dir, before, wall_start, s->seen,
+				      s->nseen);
 	s->v.secs = now_s() - s->start;
-	fclose(s->status);
 	if (write(r->fd, &s->v, sizeof(s->v)) != (ssize_t)sizeof(s->v))
-		return -EIO;
-	return 0;
+		ret = -EIO;
+out_close:
+	fuzz_shm_snap_free(before);
+	fclose(s->status);
+out_free:
+	free(s);
+	return ret;
 }
 
 static int make_dirs(const char *dir, struct errbuf *e)

@@ -12,7 +12,7 @@
  *     started.  With concurrent runs nothing tells whose an entry is, so
  *     this fallback is off.
  * An object is removed only when it still exists, changed at or after the
- * run started, and no live process maps or holds it open: every process
+ * run started (a second of slack: file times come from a coarse clock), and no live process maps or holds it open: every process
  * of the run is gone by then, so a segment still in use is someone else's
  * (another program of the same user that happened to create one while the
  * run went on).
@@ -173,7 +173,7 @@ static int remove_shm_file(const char *dir, const char *file, time_t start,
 		return 0;
 	snprintf(path, sizeof(path), "/dev/shm/%s", file);
 	if (lstat(path, &st) || st.st_uid != getuid() ||
-	    st.st_ctim.tv_sec < start || in_use(path) || unlink(path))
+	    st.st_ctim.tv_sec < start - 1 || in_use(path) || unlink(path))
 		return 0;
 	note(dir, label);
 	return 1;
@@ -184,7 +184,7 @@ static int remove_sysv(const char *dir, int id, time_t start)
 	struct shmid_ds ds;
 	char what[64];
 
-	if (shmctl(id, IPC_STAT, &ds) || ds.shm_ctime < start ||
+	if (shmctl(id, IPC_STAT, &ds) || ds.shm_ctime < start - 1 ||
 	    ds.shm_nattch || shmctl(id, IPC_RMID, NULL))
 		return 0;
 	snprintf(what, sizeof(what), "sysv:%d", id);
