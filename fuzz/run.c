@@ -240,8 +240,10 @@ void fuzz_kill_descendants(void)
 		n = fuzz_descendants(getpid(), pids, MAX_TREE);
 		for (int i = 0; i < n; i++) {
 			struct fuzz_pstat ps;
-			if (!fuzz_proc_stat(pids[i], 0, &ps) && ps.pgid > 1 &&
-			    ps.pgid != getpgrp())
+			/* A group led by one of ours is ours: kill it whole,
+			 * in case it has members we did not see. */
+			if (!fuzz_proc_stat(pids[i], 0, &ps) &&
+			    ps.pgid == pids[i])
 				kill(-ps.pgid, SIGKILL);
 			kill(pids[i], SIGKILL);
 		}
@@ -495,8 +497,8 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	}
 	if (o->valgrind)
 		judge_valgrind(s);
-	s->v.cleaned = fuzz_shm_clean(r->dir, before, wall_start, s->seen,
-				      s->nseen);
+	s->v.cleaned =
+		fuzz_shm_clean(r->dir, before, wall_start, s->seen, s->nseen);
 	s->v.secs = now_s() - s->start;
 	if (write(r->fd, &s->v, sizeof(s->v)) != (ssize_t)sizeof(s->v))
 		ret = -EIO;

@@ -12,10 +12,10 @@
  *     started.  With concurrent runs nothing tells whose an entry is, so
  *     this fallback is off.
  * An object is removed only when it still exists, changed at or after the
- * run started (a second of slack: file times come from a coarse clock), and no live process maps or holds it open: every process
- * of the run is gone by then, so a segment still in use is someone else's
- * (another program of the same user that happened to create one while the
- * run went on).
+ * run started (a second of slack: file times come from a coarse clock), and no
+ * live process maps or holds it open: every process of the run is gone by then,
+ * so a segment still in use is someone else's (another program of the same user
+ * that happened to create one while the run went on).
  */
 #include <dirent.h>
 #include <errno.h>
