@@ -214,8 +214,8 @@ static void summary(struct campaign *c)
 	for (int i = 0; i < c->fl.n; i++) {
 		const struct fuzz_group *g = &c->fl.g[i];
 		fprintf(stderr,
-			"  %s/failure-%d: %s: %s — %llu run%s, first run "
-			"%llu seed %llu\n",
+			"  %s/failure-%d: %s: %s (%llu run%s, first run "
+			"%llu, seed %llu)\n",
 			c->o->out_dir, g->n, fuzz_kind_name(g->kind), g->sig,
 			(unsigned long long)g->count, g->count == 1 ? "" : "s",
 			(unsigned long long)g->first_index,

@@ -28,6 +28,21 @@ grep -qx "SHMFUZZ_SEED=$(cat "$d/seed")" "$d/stdout.txt" || t_fail "seed differs
 grep -qx "SHMPROBE_DIR=.*/runs/run-0/trace" "$d/stdout.txt" || t_fail "SHMPROBE_DIR"
 t_end
 
+t_begin "libshmprobe.so next to shmfuzz is preloaded into every run"
+mkdir -p "$T/inst/bin" "$T/inst/lib"
+cp "$F" "$T/inst/bin/shmfuzz"
+lib=$(ldd "$H" | awk '/libc\.so/ { print $3 }')
+cp "$lib" "$T/inst/lib/libshmprobe.so"
+"$T/inst/bin/shmfuzz" --runs 1 --out "$T/out" -- sh -c "$H env; exit 1" 2>/dev/null
+grep -qx "LD_PRELOAD=$(realpath "$T/inst/lib/libshmprobe.so")" "$T/out/failure-1/stdout.txt" ||
+	t_fail "$(cat "$T/out/failure-1/stdout.txt")"
+if [ ! -e "$(dirname "$F")/../lib/libshmprobe.so" ]; then
+	"$F" --runs 1 --out "$T/out2" -- sh -c "$H env; exit 1" 2>"$T/err"
+	grep -qx "LD_PRELOAD=" "$T/out2/failure-1/stdout.txt" || t_fail "preloads without a probe"
+	grep -q "libshmprobe.so not found" "$T/err" || t_fail "no word about the missing probe"
+fi
+t_end
+
 t_begin "a target failing on some seeds: found, recorded, replayed"
 "$F" --runs 60 --seed 11 --json --out "$T/out" -- "$H" seedfail 7 3 >"$T/json" 2>"$T/err"
 rc=$?
@@ -116,6 +131,25 @@ t_begin "misuse reported in the trace folder fails the run"
 [ $? = 1 ] || t_fail "exit not 1"
 [ "$(json "$T/json" 'j["failures"][0]["kind"], j["failures"][0]["signature"]')" = \
 	"misuse unlock of a free mutex /x+0x40" ] || t_fail "$(cat "$T/json")"
+t_end
+
+t_begin "--time bounds the campaign"
+start=$(date +%s%N)
+"$F" --time 1 --json --out "$T/out" -- "$H" pass >"$T/json" 2>/dev/null
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$rc" = 0 ] || t_fail "exit $rc"
+[ "$ms" -ge 1000 ] && [ "$ms" -lt 4000 ] || t_fail "took $ms ms"
+[ "$(json "$T/json" 'j["runs"] > 10')" = True ] || t_fail "runs: $(json "$T/json" 'j["runs"]')"
+t_end
+
+t_begin "--jobs 2 runs the same seeds as --jobs 1"
+for j in 1 2; do
+	"$F" --runs 40 --seed 5 --jobs $j --out "$T/o$j" -- "$H" seedfail 4 1 2>/dev/null
+	sort "$T/o$j/failure-1/seeds.txt" >"$T/s$j"
+done
+[ -s "$T/s1" ] || t_fail "no failure"
+cmp -s "$T/s1" "$T/s2" || t_fail "seeds differ: $(diff "$T/s1" "$T/s2")"
 t_end
 
 t_begin "the ring is a passing target, with --jobs 2"
