@@ -81,7 +81,8 @@ fz=$!
 T_PIDS="$T_PIDS $fz"
 t_wait_for 5000 test -e "/dev/shm/${N#/}-0" -a -e "/dev/shm/${N#/}-1" ||
 	t_fail "the runs did not start"
-t_wait_for 5000 test "$(pgrep -fc "$N")" -ge 6 || t_fail "not all processes started"
+started() { [ "$(pgrep -fc "$N")" -ge 9 ]; }
+t_wait_for 5000 started || t_fail "not all processes started"
 kill -INT "$fz"
 wait "$fz"
 rc=$?
@@ -90,6 +91,24 @@ left=$(pgrep -af "$N")
 [ -z "$left" ] || t_fail "processes left: $left"
 ls /dev/shm | grep -q "${N#/}" && t_fail "segments left: $(ls /dev/shm | grep "${N#/}")"
 [ ! -d "$T/out/runs" ] || t_fail "run folders left: $(ls "$T/out/runs")"
+t_end
+
+t_begin "shmfuzz killed with SIGKILL: its supervisors still clean up"
+new_name kill
+for i in 0 1 2 3; do t_shm "$N-$i"; done
+"$F" -q --runs 100 --jobs 2 --timeout 60000 --out "$T/out" -- "$H" linger "$N" 2>"$T/err" &
+fz=$!
+T_PIDS="$T_PIDS $fz"
+t_wait_for 5000 test -e "/dev/shm/${N#/}-0" -a -e "/dev/shm/${N#/}-1" ||
+	t_fail "the runs did not start"
+started() { [ "$(pgrep -fc "$N")" -ge 8 ]; }
+t_wait_for 5000 started || t_fail "not all processes started"
+kill -KILL "$fz"
+wait "$fz" 2>/dev/null
+no_procs() { [ -z "$(pgrep -f "$N")" ]; }
+no_segs() { ! ls /dev/shm | grep -q "${N#/}"; }
+t_wait_for 5000 no_procs || t_fail "processes left: $(pgrep -af "$N")"
+t_wait_for 5000 no_segs || t_fail "segments left: $(ls /dev/shm | grep "${N#/}")"
 t_end
 
 t_finish
