@@ -171,8 +171,7 @@ static void exec_target(const struct fuzz_opts *o, const struct fuzz_run *r)
 	_exit(127);
 }
 
-/* --- reaping ---------------------------------------------------------------
- */
+/* --- reaping ------------------------------------------------------------ */
 
 static void judge_status(struct sup *s, pid_t pid, const char *comm, int st)
 {
@@ -231,9 +230,14 @@ static bool reap(struct sup *s)
 	}
 }
 
+/* How long to keep killing: a process in uninterruptible sleep may not die
+ * at once, but shmfuzz must not wait for ever on it. */
+#define KILL_PATIENCE_S 30
+
 void fuzz_kill_descendants(void)
 {
 	pid_t pids[MAX_TREE];
+	double give_up = now_s() + KILL_PATIENCE_S;
 	int n;
 
 	for (;;) {
@@ -251,6 +255,13 @@ void fuzz_kill_descendants(void)
 			;
 		if (!n && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
 			return;
+		if (now_s() > give_up) {
+			fprintf(stderr,
+				"shmfuzz: %d process(es) would not die after "
+				"%d s of SIGKILL; left behind\n",
+				n, KILL_PATIENCE_S);
+			return;
+		}
 		/* The killed need a moment to become zombies we can reap. */
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
@@ -267,7 +278,8 @@ static void kill_all(struct sup *s)
 	s->killing = true;
 	kill(-s->target, SIGKILL);
 	/* Reap through reap() so that status.txt lists the killed too. */
-	while (reap(s)) {
+	double give_up = now_s() + KILL_PATIENCE_S;
+	while (reap(s) && now_s() < give_up) {
 		n = fuzz_descendants(getpid(), pids, MAX_TREE);
 		for (int i = 0; i < n; i++) {
 			remember(s, pids[i]);
@@ -279,8 +291,7 @@ static void kill_all(struct sup *s)
 	fuzz_kill_descendants();
 }
 
-/* --- progress --------------------------------------------------------------
- */
+/* --- progress ----------------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
