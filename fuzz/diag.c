@@ -74,7 +74,9 @@ static const char *call_name(long nr)
 	return NULL;
 }
 
-/* The name other processes know a mapped file by. */
+/* The name other processes know a mapped file by: "/name" (POSIX shm),
+ * "sem:/name", "sysv:0xKEY", "memfd:NAME", "anon-shared" (memory shared
+ * by fork, known to no other process), "file:PATH". */
 static void seg_name(const char *path, char *out, size_t n)
 {
 	unsigned key;
@@ -83,6 +85,10 @@ static void seg_name(const char *path, char *out, size_t n)
 		snprintf(out, n, "sem:/%.200s", path + 13);
 	else if (!strncmp(path, "/dev/shm/", 9))
 		snprintf(out, n, "/%.200s", path + 9);
+	else if (!strncmp(path, "/dev/zero", 9))
+		snprintf(out, n, "anon-shared"); /* MAP_SHARED|MAP_ANONYMOUS */
+	else if (!strncmp(path, "/memfd:", 7))
+		snprintf(out, n, "memfd:%.200s", path + 7);
 	else if (sscanf(path, "/SYSV%x", &key) == 1)
 		snprintf(out, n, "sysv:0x%08x", key);
 	else
