@@ -39,6 +39,16 @@ grep -qx "$N" "$d/cleaned.txt" || t_fail "cleaned.txt: $(cat "$d/cleaned.txt" 2>
 pgrep -f "$N" >/dev/null && t_fail "processes left: $(pgrep -af "$N")"
 t_end
 
+t_begin "the frozen ring: producers blocked on ring.empty_slots, by offset"
+new_name ring
+off=$("$BIN/ring" --offsets | awk '$1 == "ring.empty_slots" { printf "%#x", $2 }')
+"$F" --runs 1 --timeout 500 --out "$T/out" -- "$BIN/ring" -n "$N" -p 2 -c 2 -m 1000 --stop-after 50 2>"$T/err"
+[ $? = 1 ] || t_fail "exit not 1: $(cat "$T/err")"
+[ "$(grep -c "futex $N+$off " "$T/out/failure-1/diagnosis.txt")" -ge 1 ] ||
+	t_fail "no thread on $N+$off: $(cat "$T/out/failure-1/diagnosis.txt")"
+[ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
+t_end
+
 t_begin "identical hangs are grouped"
 new_name hang
 "$F" --runs 3 --timeout 200 --json --out "$T/out" -- "$H" hang "$N" >"$T/json" 2>/dev/null
