@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "json.h"
 
 struct campaign {
 	struct fuzz_opts *o;
@@ -31,6 +32,7 @@ struct campaign {
 	bool tty;
 	struct fuzz_summary sum;
 	struct fuzz_failures fl;
+	struct fuzz_verdict replay_v; /* --replay: the run's verdict */
 };
 
 static double now_s(void)
@@ -117,6 +119,8 @@ static void judged(struct campaign *c, struct fuzz_run *r,
 	struct fuzz_group *g;
 
 	c->sum.cleaned += (uint64_t)v->cleaned;
+	if (c->o->replay)
+		c->replay_v = *v;
 	if (v->kind == FUZZ_INTERRUPTED) {
 		fuzz_rm_rf(r->dir);
 		return;
@@ -223,9 +227,37 @@ static void summary(struct campaign *c)
 	}
 }
 
+/* --replay --json: one object saying whether the failure came back. */
+static void replay_json(const struct campaign *c)
+{
+	const struct fuzz_run *r = &c->slot[0];
+	const struct fuzz_verdict *v = &c->replay_v;
+	bool failed = c->fl.total > 0;
+	struct json j;
+
+	json_init(&j, stdout, true);
+	json_begin_obj(&j);
+	json_kv_uint(&j, "replay", r->seed);
+	json_kv_bool(&j, "interrupted", c->interrupted);
+	json_kv_bool(&j, "failed", failed);
+	json_kv_str(&j, "kind", fuzz_kind_name(v->kind));
+	json_kv_str(&j, "signature", v->sig);
+	json_kv_str(&j, "what", v->what);
+	json_kv_double(&j, "seconds", v->secs);
+	if (failed)
+		json_kv_str(&j, "folder", r->dir);
+	else
+		json_kv_null(&j, "folder");
+	json_end_obj(&j);
+	json_newline(&j);
+}
+
 static int replay_result(struct campaign *c)
 {
 	const struct fuzz_run *r = &c->slot[0];
+
+	if (c->o->json)
+		replay_json(c);
 
 	if (c->interrupted) {
 		fprintf(stderr, "shmfuzz: replay of seed %llu interrupted\n",

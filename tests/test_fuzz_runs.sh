@@ -33,7 +33,8 @@ mkdir -p "$T/inst/bin" "$T/inst/lib"
 cp "$F" "$T/inst/bin/shmfuzz"
 lib=$(ldd "$H" | awk '/libc\.so/ { print $3 }')
 cp "$lib" "$T/inst/lib/libshmprobe.so"
-"$T/inst/bin/shmfuzz" --runs 1 --out "$T/out" -- sh -c "$H env; exit 1" 2>/dev/null
+# sh, not the helper: under ASan a preload ahead of the sanitizer aborts.
+"$T/inst/bin/shmfuzz" --runs 1 --out "$T/out" -- sh -c 'echo "LD_PRELOAD=$LD_PRELOAD"; exit 1' 2>/dev/null
 grep -qx "LD_PRELOAD=$(realpath "$T/inst/lib/libshmprobe.so")" "$T/out/failure-1/stdout.txt" ||
 	t_fail "$(cat "$T/out/failure-1/stdout.txt")"
 if [ ! -e "$(dirname "$F")/../lib/libshmprobe.so" ]; then
@@ -72,6 +73,12 @@ grep -q "seed $seed failed again" "$T/rerr" || t_fail "replay says: $(cat "$T/re
 rc=$?
 [ "$rc" = 0 ] || t_fail "--replay of a passing seed exited $rc"
 grep -q "seed 1 passed" "$T/rerr" || t_fail "replay says: $(cat "$T/rerr")"
+"$F" --replay "$seed" --json --out "$T/out" -- "$H" seedfail 7 3 >"$T/rj" 2>/dev/null
+[ "$(json "$T/rj" 'j["replay"], j["failed"], j["kind"]')" = "$seed True exit" ] ||
+	t_fail "replay --json: $(cat "$T/rj")"
+"$F" --replay 1 --json --out "$T/out" -- "$H" seedfail 7 3 >"$T/rj" 2>/dev/null
+[ "$(json "$T/rj" 'j["replay"], j["failed"], j["folder"]')" = "1 False None" ] ||
+	t_fail "replay --json: $(cat "$T/rj")"
 t_end
 
 t_begin "--stop-first ends the campaign at the first failure"
