@@ -51,4 +51,10 @@ rc=$?
 grep -q 'not yet implemented (issue 9)' "$T/e" || t_fail "message: $(cat "$T/e")"
 t_end
 
+t_begin "-l LAYOUT and --check-hz are accepted (the @check sampler is a hook)"
+"$F" --runs 2 -l testprogs/ring.layout --check-hz 50 --out "$T/out" -- "$H" pass 2>"$T/e"
+rc=$?
+[ "$rc" = 0 ] || t_fail "exit $rc: $(cat "$T/e")"
+t_end
+
 t_finish
