@@ -1,0 +1,236 @@
+/*
+ * fuzz.h - shmfuzz's internal interfaces, grouped by the file that
+ * defines them.
+ *
+ * The process structure of a campaign:
+ *
+ *   shmfuzz (campaign.c)              schedules runs, records failures
+ *     supervisor (run.c), one per run  child subreaper; watches, diagnoses,
+ *       target tree (own pgid)         kills, cleans up, reports a verdict
+ *
+ * The supervisor writes everything about its run into the run's folder
+ * (stdout.txt, stderr.txt, status.txt, trace/, diagnosis.*) and its verdict
+ * through a pipe; the campaign then keeps the folder as failure-N or
+ * removes it.
+ */
+#ifndef SHMFUZZ_FUZZ_H
+#define SHMFUZZ_FUZZ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define FUZZ_NAME "shmfuzz"
+
+enum fuzz_strategy {
+	FUZZ_STRAT_NOISE,
+	FUZZ_STRAT_PCT, /* issue 9: a controlled scheduler, not yet */
+	FUZZ_STRAT_NONE,
+};
+
+struct fuzz_opts {
+	uint64_t runs; /* 0: unbounded (then time_s bounds) */
+	double time_s; /* 0: unbounded (then runs bounds) */
+	uint64_t seed; /* base seed of the campaign */
+	bool seed_given;
+	int jobs;
+	int timeout_ms; /* no progress for this long = a hang */
+	enum fuzz_strategy strategy;
+	const char *layout; /* -l: NULL when not given */
+	int check_hz;	    /* --check-hz: samples of the layout's @checks */
+	const char *out_dir;
+	const char *junit; /* NULL: no JUnit file */
+	bool json;
+	uint64_t shard_i, shard_n;
+	bool replay;
+	uint64_t replay_seed;
+	const char *valgrind; /* NULL, "memcheck", "helgrind" or "drd" */
+	bool stop_first;
+	bool quiet;
+	char **argv; /* the target: PROG ARGS, NULL-terminated */
+	int argc;
+	char probe[4096]; /* libshmprobe.so to preload; "" when none */
+};
+
+/* --- opts.c ------------------------------------------------------------ */
+
+/* Parse the command line into O.  Returns 0, 1 when --help/--version was
+ * handled (exit 0), or -EINVAL with a message in E (exit 2). */
+int fuzz_opts_parse(struct fuzz_opts *o, int argc, char **argv,
+		    struct errbuf *e);
+const char *fuzz_strategy_name(enum fuzz_strategy s);
+
+/* --- seed.c -------------------------------------------------------------- */
+
+/* The seed of run INDEX of a campaign with base seed BASE: 53 bits of
+ * splitmix64(BASE + INDEX). */
+uint64_t fuzz_run_seed(uint64_t base, uint64_t index);
+/* A fresh base seed from the kernel's random pool (or the clock). */
+uint64_t fuzz_random_seed(void);
+
+/* --- proc.c ------------------------------------------------------------ */
+
+struct fuzz_pstat {
+	pid_t pid, ppid, pgid;
+	char state;
+	char comm[64];
+	unsigned long long cpu; /* utime + stime, clock ticks */
+};
+
+/* Read at most N-1 bytes of PATH into BUF (NUL-terminated); the length or
+ * -errno. */
+ssize_t fuzz_read_small(const char *path, char *buf, size_t n);
+/* /proc/PID/stat (TID 0) or /proc/PID/task/TID/stat into PS; 0 or -errno. */
+int fuzz_proc_stat(pid_t pid, pid_t tid, struct fuzz_pstat *ps);
+/* Every descendant of ROOT, by parent links, into PIDS (at most MAX);
+ * the number found. */
+int fuzz_descendants(pid_t root, pid_t *pids, int max);
+
+/* --- run.c ------------------------------------------------------------- */
+
+enum fuzz_kind {
+	FUZZ_PASS = 0,
+	FUZZ_EXIT,     /* a process exited non-zero */
+	FUZZ_SIGNAL,   /* a process was killed by a signal */
+	FUZZ_HANG,     /* no progress for --timeout */
+	FUZZ_CHECK,    /* a layout @check failed while sampled */
+	FUZZ_MISUSE,   /* the probe reported misuse */
+	FUZZ_VALGRIND, /* valgrind reported errors */
+	FUZZ_SETUP,    /* the run could not even start */
+	FUZZ_INTERRUPTED,
+	FUZZ_NKINDS
+};
+
+/* What a run's supervisor tells the campaign. */
+struct fuzz_verdict {
+	int kind;	/* enum fuzz_kind */
+	char sig[512];	/* groups identical failures; "" on a pass */
+	char what[512]; /* one line for a human */
+	int nprocs;	/* processes reaped */
+	int cleaned;	/* segments/semaphores the fuzzer removed */
+	double secs;	/* wall time of the run */
+};
+
+/* One run: everything about it lives in DIR (created here). */
+struct fuzz_run {
+	uint64_t index, seed;
+	char dir[4096];
+	pid_t sup; /* its supervisor */
+	int fd;	   /* read end of the verdict pipe */
+};
+
+/* Start run R (R->index, R->seed, R->dir set) under a new supervisor.
+ * Returns 0 or -errno. */
+int fuzz_run_start(const struct fuzz_opts *o, struct fuzz_run *r,
+		   struct errbuf *e);
+/* After its supervisor was reaped with wait status WSTATUS: read its verdict
+ * into V (a supervisor that died without one gives FUZZ_SETUP). */
+void fuzz_run_finish(struct fuzz_run *r, int wstatus, struct fuzz_verdict *v);
+/* SIGKILL every descendant of the caller and reap them, until none is
+ * left (the caller must be their subreaper). */
+void fuzz_kill_descendants(void);
+const char *fuzz_kind_name(int kind);
+
+/* --- diag.c ------------------------------------------------------------ */
+
+/* Write diagnosis.txt and diagnosis.json into DIR for the process tree
+ * under ROOT (the supervisor), which must still be alive; leave in SHAPE
+ * (size N) a summary of what the threads are blocked on, which groups
+ * identical hangs.  Returns 0 or -errno. */
+int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
+		    char *shape, size_t n);
+
+/* --- shmclean.c -------------------------------------------------------- */
+
+struct fuzz_shm_snap;
+
+/* What /dev/shm holds now (for the --jobs 1 fallback); NULL on error. */
+struct fuzz_shm_snap *fuzz_shm_snapshot(void);
+void fuzz_shm_snap_free(struct fuzz_shm_snap *s);
+/* Remove what the run in DIR created: the objects listed in its trace
+ * folder's created*.txt files, else (BEFORE != NULL, i.e. --jobs 1) the
+ * /dev/shm entries that are not in BEFORE, belong to our uid and changed
+ * at or after START.  SysV segments whose creator is one of PIDS (N) go
+ * too.  Names removed are appended to DIR/cleaned.txt.  Returns how many
+ * objects were removed. */
+int fuzz_shm_clean(const char *dir, const struct fuzz_shm_snap *before,
+		   time_t start, const pid_t *pids, int n);
+
+/* --- hooks.c ----------------------------------------------------------- */
+
+/* Sample the layout's @check/@expect in the run's segments (-l, at
+ * --check-hz).  0: all hold; 1: one failed, described in MSG (the
+ * signature of the failure).  HOOK for the lead: wired when lib/layout
+ * lands; it returns 0 until then. */
+int fuzz_hook_check(const struct fuzz_opts *o, const char *dir, char *msg,
+		    size_t n);
+/* After a run, misuse the probe reported (DIR/trace/misuse*.txt, one
+ * finding per line).  0: none; 1: some, the first in MSG.  HOOK for the
+ * lead: to be backed by the trace analysis of shmtrace report. */
+int fuzz_hook_misuse(const struct fuzz_opts *o, const char *dir, char *msg,
+		     size_t n);
+/* Whether -l LAYOUT can be used; 0 or -errno with E filled.  HOOK. */
+int fuzz_hook_layout_load(const char *path, struct errbuf *e);
+
+/* --- failures.c -------------------------------------------------------- */
+
+struct fuzz_group {
+	int kind;
+	char sig[512];
+	char what[512];
+	uint64_t first_index, first_seed;
+	uint64_t count;
+	int n; /* its folder: failure-N */
+};
+
+struct fuzz_failures {
+	struct fuzz_group *g;
+	int n, cap;
+	uint64_t total;
+};
+
+/* Record run R's failure V: a new group keeps R's folder as failure-N, a
+ * known one counts it, lists its seed and removes the folder.  Returns the
+ * group. */
+struct fuzz_group *fuzz_failures_add(struct fuzz_failures *f,
+				     const struct fuzz_opts *o,
+				     const struct fuzz_run *r,
+				     const struct fuzz_verdict *v);
+void fuzz_failures_free(struct fuzz_failures *f);
+/* Remove PATH and everything under it. */
+void fuzz_rm_rf(const char *path);
+/* Write DIR/README-like files of a failure folder: seed, command. */
+int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
+			  const struct fuzz_verdict *v);
+
+/* --- report.c ---------------------------------------------------------- */
+
+struct fuzz_summary {
+	uint64_t runs, passed;
+	uint64_t base_seed;
+	double secs;
+	bool interrupted;
+	uint64_t cleaned;
+};
+
+/* The --json summary on F. */
+void fuzz_report_json(FILE *f, const struct fuzz_opts *o,
+		      const struct fuzz_summary *s,
+		      const struct fuzz_failures *fl);
+/* The --junit file; 0 or -errno with E filled. */
+int fuzz_report_junit(const char *path, const struct fuzz_opts *o,
+		      const struct fuzz_summary *s,
+		      const struct fuzz_failures *fl, struct errbuf *e);
+/* The command line as one shell-quoted string into BUF. */
+void fuzz_quote_argv(char **argv, char *buf, size_t n);
+
+/* --- campaign.c -------------------------------------------------------- */
+
+/* Run the campaign (or the --replay) O describes.  Returns the exit
+ * status: 0 nothing failed, 1 failures, 2 setup error, 130 interrupted. */
+int fuzz_campaign(struct fuzz_opts *o);
+
+#endif
