@@ -31,8 +31,8 @@ struct node {
 
 struct pool {
 	uint32_t magic;
-	uint32_t pad;
-	uint64_t head; /* low 32 bits: node index; high: tag (fixed twin) */
+	uint32_t forced; /* --force: 1 window seen, 3 stale swap made */
+	uint64_t head;	 /* low 32 bits: node index; high: tag (fixed twin) */
 	struct node nodes[NNODES];
 	pthread_mutex_t qlock;
 	sem_t queued;
@@ -59,7 +59,44 @@ static uint64_t make_head(const struct bugkit *k, uint64_t old, uint32_t idx)
 	return ((old >> 32) + 1) << 32 | idx;
 }
 
-static uint32_t pool_get(struct bugkit *k, struct pool *p)
+/*
+ * --force: hold the window open until the ABA interleaving has happened
+ * (OLD's node back at the head with another successor, and NEXT in use),
+ * then make the stale compare-and-swap; 2 ms at most, on every pop of
+ * producer 0 until it has succeeded once.  True if it
+ * succeeded (the node is ours); false to go the normal way.  In the fixed
+ * twin the tag has changed, so the stale swap can never succeed.
+ */
+static bool force_window(const struct bugkit *k, struct pool *p, uint64_t old,
+			 uint32_t next)
+{
+	uint64_t end = bugkit_now_ns() + 2000000;
+	uint32_t idx = (uint32_t)old;
+
+	if (next == NIL)
+		return false;
+	for (unsigned long n = 1;; n++) {
+		uint64_t h = __atomic_load_n(&p->head, __ATOMIC_RELAXED);
+		uint64_t stale = old;
+
+		if ((n & 4095) == 0 && bugkit_now_ns() > end)
+			break;
+		/* Spin: the interleaving lasts a fraction of a microsecond. */
+		if ((uint32_t)h != idx ||
+		    !__atomic_load_n(&p->nodes[next].owner, __ATOMIC_RELAXED))
+			continue;
+		p->forced |= 1;
+		if (__atomic_compare_exchange_n(
+			    &p->head, &stale, make_head(k, old, next), false,
+			    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			p->forced |= 2;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint32_t pool_get(struct bugkit *k, struct pool *p, bool forced)
 {
 	for (;;) {
 		uint64_t old = __atomic_load_n(&p->head, __ATOMIC_ACQUIRE);
@@ -72,8 +109,10 @@ static uint32_t pool_get(struct bugkit *k, struct pool *p)
 		next = __atomic_load_n(&p->nodes[idx].next, __ATOMIC_RELAXED);
 		/* Check the node's guard words before claiming it. */
 		bugkit_spin_ns(CHECK_NS);
-		if (k->force)
-			bugkit_sleep_us(200);
+		if (k->force && forced && force_window(k, p, old, next)) {
+			__atomic_add_fetch(&p->pops, 1, __ATOMIC_RELAXED);
+			return idx;
+		}
 		if (__atomic_compare_exchange_n(
 			    &p->head, &old, make_head(k, old, next), false,
 			    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -102,7 +141,7 @@ static int producer(struct bugkit *k, long id)
 	int32_t me = (int32_t)getpid();
 
 	for (uint64_t seq = 0; seq < k->m; seq++) {
-		uint32_t idx = pool_get(k, p);
+		uint32_t idx = pool_get(k, p, id == 0 && !(p->forced & 2));
 		int32_t prev;
 
 		prev = __atomic_exchange_n(&p->nodes[idx].owner, me,
@@ -161,8 +200,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-aba-freelist",
 	.summary = "ABA on a lock-free free list whose head is an untagged "
 		   "index: a node in use is handed out twice.",
-	.force_help = "sleep 200 us between reading head.next and the "
-		      "compare-and-swap",
+	.force_help = "producer 0 holds its first pop's window open until "
+		      "the ABA interleaving has happened",
 	.default_m = 5000,
 	.on_hang = on_hang,
 };
