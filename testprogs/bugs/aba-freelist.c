@@ -62,8 +62,8 @@ static uint64_t make_head(const struct bugkit *k, uint64_t old, uint32_t idx)
 /*
  * --force: hold the window open until the ABA interleaving has happened
  * (OLD's node back at the head with another successor, and NEXT in use),
- * then make the stale compare-and-swap; 2 ms at most, on every pop of
- * producer 0 until it has succeeded once.  True if it
+ * then make the stale compare-and-swap; 2 ms at most, on the first five
+ * pops of producer 0 until it has succeeded once.  True if it
  * succeeded (the node is ours); false to go the normal way.  In the fixed
  * twin the tag has changed, so the stale swap can never succeed.
  */
@@ -141,7 +141,8 @@ static int producer(struct bugkit *k, long id)
 	int32_t me = (int32_t)getpid();
 
 	for (uint64_t seq = 0; seq < k->m; seq++) {
-		uint32_t idx = pool_get(k, p, id == 0 && !(p->forced & 2));
+		uint32_t idx = pool_get(k, p,
+					id == 0 && seq < 5 && !(p->forced & 2));
 		int32_t prev;
 
 		prev = __atomic_exchange_n(&p->nodes[idx].owner, me,
