@@ -141,8 +141,8 @@ static int producer(struct bugkit *k, long id)
 	int32_t me = (int32_t)getpid();
 
 	for (uint64_t seq = 0; seq < k->m; seq++) {
-		uint32_t idx = pool_get(k, p,
-					id == 0 && seq < 5 && !(p->forced & 2));
+		uint32_t idx =
+			pool_get(k, p, id == 0 && seq < 5 && !(p->forced & 2));
 		int32_t prev;
 
 		prev = __atomic_exchange_n(&p->nodes[idx].owner, me,

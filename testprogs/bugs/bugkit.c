@@ -471,6 +471,15 @@ void bugkit_spin_ns(uint64_t ns)
 		__asm__ __volatile__("" ::: "memory");
 }
 
+void bugkit_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 void bugkit_sleep_us(unsigned long us)
 {
 	struct timespec ts = {

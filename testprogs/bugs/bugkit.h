@@ -147,6 +147,8 @@ void bugkit_cond_init(struct bugkit *k, pthread_cond_t *c);
 uint64_t bugkit_now_ns(void);
 /* Busy-wait NS nanoseconds: "work" that keeps the CPU (no sync point). */
 void bugkit_spin_ns(uint64_t ns);
+/* Tell the CPU we are spinning (a busy-wait loop's body). */
+void bugkit_cpu_relax(void);
 /* Sleep US microseconds (the --force window wideners). */
 void bugkit_sleep_us(unsigned long us);
 /* A per-process random stream: seeded from K->seed and SALT. */

@@ -1,5 +1,5 @@
 /*
- * bug-ring-overwrite - one producer, one consumer, a ring of 8 slots with
+ * bug-ring-overwrite - one producer, one consumer, a ring of 32 slots with
  * free-running indices under one process-shared mutex; both back off with
  * sched_yield when the ring is full or empty.
  *
@@ -8,8 +8,8 @@
  * write_idx % CAP, which is read_idx % CAP: the oldest message, not read
  * yet, is overwritten.  The consumer is faster than the producer, so the
  * ring is full only after the consumer stalls (preempted, or slowed by the
- * fuzzer at lock/unlock); the consumer then finds message N + 8 where it
- * expected N.  Window: any consumer stall long enough for 8 messages.
+ * fuzzer at lock/unlock); the consumer then finds message N + 32 where it
+ * expected N.  Window: any consumer stall long enough for 32 messages.
  * Fixed twin: >= CAP.
  */
 #include "bugkit.h"
@@ -118,7 +118,7 @@ static const struct bugkit_prog prog = {
 		   "the oldest unread slot is overwritten.",
 	.force_help = "the consumer sleeps 5 ms after its first message, "
 		      "so the ring fills",
-	.default_m = 300,
+	.default_m = 150,
 	.on_hang = on_hang,
 };
 
