@@ -4,7 +4,7 @@
 # prints its summary line, and leaves no segment and no process behind.
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${BUGS_FIXED_RUNS:-25}
+RUNS=${BUGS_FIXED_RUNS:-40}
 BUGS="lost-update missing-post ring-overwrite abba nonowner-unlock
 torn-message aba-freelist missed-wakeup owner-dead owner-dead-hang
 shrink-sigbus double-post init-race"

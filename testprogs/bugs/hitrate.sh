@@ -12,6 +12,15 @@ set -u
 runs=200
 deadline=2000
 bindir=${BIN:-build/bin}
+# Split off the programs' own arguments first: getopts eats a bare "--".
+ours=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+	ours+=("$1")
+	shift
+done
+[ "${1:-}" = "--" ] && shift
+extra=("$@")
+set -- "${ours[@]}"
 while getopts r:d:b: o; do
 	case $o in
 	r) runs=$OPTARG ;;
@@ -21,12 +30,7 @@ while getopts r:d:b: o; do
 	esac
 done
 shift $((OPTIND - 1))
-bugs=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-	bugs+=("$1")
-	shift
-done
-[ "${1:-}" = "--" ] && shift
+bugs=("$@")
 if [ ${#bugs[@]} -eq 0 ]; then
 	for p in "$bindir"/bug-*; do bugs+=("${p##*/bug-}"); done
 fi
@@ -36,7 +40,7 @@ for b in "${bugs[@]}"; do
 	dmg=0 hung=0 other=0
 	start=$(date +%s%N)
 	for ((i = 0; i < runs; i++)); do
-		"$prog" -q --deadline-ms "$deadline" "$@" >/dev/null 2>&1
+		"$prog" -q --deadline-ms "$deadline" "${extra[@]}" >/dev/null 2>&1
 		case $? in
 		0) ;;
 		1) dmg=$((dmg + 1)) ;;
