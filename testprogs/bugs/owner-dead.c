@@ -68,8 +68,12 @@ static int lock(struct bugkit *k, struct account *r)
 	if (!k->fixed)
 		return 0; /* BUG: the return value is ignored. */
 	if (err == EOWNERDEAD) {
-		/* The dead producer did a++ but not b++: roll it back. */
-		r->a = r->b;
+		/*
+		 * The dead producer may have done a++, or a++ and b++, but
+		 * not updates++: roll its update back.
+		 */
+		r->a = r->updates;
+		r->b = r->updates;
 		r->repairs++;
 		pthread_mutex_consistent(&r->lock);
 		return 0;
