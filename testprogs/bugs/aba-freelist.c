@@ -1,7 +1,8 @@
 /*
  * bug-aba-freelist - two producers take message nodes from a lock-free free
- * list (a stack of node indices), fill them and queue them to a consumer,
- * which checks each message and pushes the node back on the free list.
+ * list (a stack of node indices), fill them and queue them to a consumer
+ * (lock-free rings too), which checks each message and pushes the node back
+ * on the free list.  No lock, no semaphore: nothing but atomics.
  *
  * The bug: the free list's head is a bare index.  A producer reads
  * head = A and A.next = B, and is preempted before its compare-and-swap;
@@ -29,16 +30,19 @@ struct node {
 	uint64_t value; /* producer << 32 | seq */
 };
 
+/* A single-producer single-consumer ring of node indices. */
+struct spsc {
+	uint32_t head; /* consumer's */
+	uint32_t tail; /* producer's */
+	uint32_t slot[NNODES];
+};
+
 struct pool {
 	uint32_t magic;
 	uint32_t forced; /* --force: 1 window seen, 3 stale swap made */
 	uint64_t head;	 /* low 32 bits: node index; high: tag (fixed twin) */
 	struct node nodes[NNODES];
-	pthread_mutex_t qlock;
-	sem_t queued;
-	uint32_t q_head;
-	uint32_t q_tail;
-	uint32_t queue[NNODES];
+	struct spsc q[2]; /* one per producer, to the consumer */
 	uint64_t pops;
 	uint64_t pushes;
 };
@@ -138,6 +142,7 @@ static void pool_put(struct bugkit *k, struct pool *p, uint32_t idx)
 static int producer(struct bugkit *k, long id)
 {
 	struct pool *p = k->map;
+	struct spsc *q = &p->q[id];
 	int32_t me = (int32_t)getpid();
 
 	for (uint64_t seq = 0; seq < k->m; seq++) {
@@ -156,10 +161,9 @@ static int producer(struct bugkit *k, long id)
 		}
 		p->nodes[idx].value = (uint64_t)id << 32 | seq;
 		bugkit_spin_ns(FILL_NS);
-		pthread_mutex_lock(&p->qlock);
-		p->queue[p->q_tail++ % NNODES] = idx;
-		pthread_mutex_unlock(&p->qlock);
-		sem_post(&p->queued);
+		/* Never full: at most NNODES nodes exist. */
+		q->slot[q->tail % NNODES] = idx;
+		__atomic_store_n(&q->tail, q->tail + 1, __ATOMIC_RELEASE);
 	}
 	return BUGKIT_OK;
 }
@@ -171,16 +175,22 @@ static int consumer(struct bugkit *k, long unused)
 
 	(void)unused;
 	for (unsigned long n = 0; n < 2 * k->m; n++) {
+		struct spsc *q;
 		uint32_t idx;
 		uint64_t v;
 		unsigned id;
 
-		/* Poll: the consumer keeps its CPU, as the producers do. */
-		while (sem_trywait(&p->queued) < 0)
-			sched_yield();
-		pthread_mutex_lock(&p->qlock);
-		idx = p->queue[p->q_head++ % NNODES];
-		pthread_mutex_unlock(&p->qlock);
+		/* Poll both queues: the consumer keeps its CPU too. */
+		for (unsigned i = 0;; i++) {
+			q = &p->q[i % 2];
+			if (__atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) !=
+			    q->head)
+				break;
+			if (i % 2)
+				sched_yield();
+		}
+		idx = q->slot[q->head % NNODES];
+		__atomic_store_n(&q->head, q->head + 1, __ATOMIC_RELEASE);
 		v = p->nodes[idx].value;
 		id = (unsigned)(v >> 32);
 		if (id > 1 || (uint32_t)v != next[id]) {
@@ -203,7 +213,7 @@ static const struct bugkit_prog prog = {
 		   "index: a node in use is handed out twice.",
 	.force_help = "producer 0 holds its first pop's window open until "
 		      "the ABA interleaving has happened",
-	.default_m = 5000,
+	.default_m = 3000,
 	.on_hang = on_hang,
 };
 
@@ -218,8 +228,6 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < NNODES; i++)
 		p->nodes[i].next = i + 1 < NNODES ? i + 1 : NIL;
 	p->head = 0;
-	bugkit_mutex_init(&k, &p->qlock, PTHREAD_MUTEX_NORMAL, false);
-	bugkit_sem_init(&k, &p->queued, 0);
 	p->magic = MAGIC;
 	bugkit_spawn(&k, "consumer", consumer, 0);
 	bugkit_spawn(&k, "producer0", producer, 0);
