@@ -7,10 +7,16 @@ ifndef BUGS_MK_INCLUDED
 BUGS_MK_INCLUDED := 1
 
 BUGS := $(sort $(patsubst testprogs/bugs/%.c,%,\
-	$(filter-out %/bugkit.c,$(wildcard testprogs/bugs/*.c))))
+	$(filter-out %/bugkit.c %/noise.c,$(wildcard testprogs/bugs/*.c))))
 BUG_BINS := $(addprefix $(BIN)/bug-,$(BUGS))
 
 $(foreach b,$(BUGS),$(eval $(call shm_program,bug-$(b),testprogs/bugs/$(b).c testprogs/bugs/bugkit.c,)))
 INSTALL_BINS += $(BUG_BINS)
+
+# bugnoise.so: a crude stand-in for shmfuzz's noise strategy (noise.c).
+$(LIBDIR)/bugnoise.so: testprogs/bugs/noise.c
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+LIBS += $(LIBDIR)/bugnoise.so
 
 endif
