@@ -72,7 +72,8 @@ static int teller(struct bugkit *k, long id)
 
 	for (unsigned long i = 0; i < k->m; i++) {
 		bugkit_sleep_us(bugkit_rand_below(&rng, 2 * PAUSE_US));
-		if (id == 1 && bugkit_rand_below(&rng, REFUND) == 0) {
+		if (id == 1 && ((k->force && i == 0) ||
+				bugkit_rand_below(&rng, REFUND) == 0)) {
 			b->refunds++; /* only teller 1 writes it */
 			transfer(k, b, 1, 0, 3);
 		} else {
@@ -109,7 +110,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-abba",
 	.summary = "Two tellers lock two account mutexes in opposite orders "
 		   "on a rare refund: ABBA deadlock (hang).",
-	.force_help = "sleep 2 ms between the first and the second lock",
+	.force_help = "sleep 2 ms between the first and the second lock; "
+		      "teller 1 starts with a refund",
 	.default_m = 200,
 	.on_hang = on_hang,
 };

@@ -471,6 +471,18 @@ void bugkit_spin_ns(uint64_t ns)
 		__asm__ __volatile__("" ::: "memory");
 }
 
+bool bugkit_wait_nonzero(const uint32_t *word, unsigned long max_ms)
+{
+	uint64_t end = bugkit_now_ns() + max_ms * 1000000ull;
+
+	while (!__atomic_load_n(word, __ATOMIC_ACQUIRE)) {
+		if (bugkit_now_ns() >= end)
+			return false;
+		bugkit_sleep_us(100);
+	}
+	return true;
+}
+
 void bugkit_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -149,6 +149,11 @@ uint64_t bugkit_now_ns(void);
 void bugkit_spin_ns(uint64_t ns);
 /* Tell the CPU we are spinning (a busy-wait loop's body). */
 void bugkit_cpu_relax(void);
+/*
+ * --force helper: poll *WORD every 100 us until it is non-zero or MAX_MS
+ * have passed; true if it became non-zero.
+ */
+bool bugkit_wait_nonzero(const uint32_t *word, unsigned long max_ms);
 /* Sleep US microseconds (the --force window wideners). */
 void bugkit_sleep_us(unsigned long us);
 /* A per-process random stream: seeded from K->seed and SALT. */

@@ -95,8 +95,8 @@ static int consumer(struct bugkit *k, long unused)
 	for (uint64_t seq = 0; seq < k->m; seq++) {
 		struct message m;
 
-		if (k->force && seq == 1)
-			bugkit_sleep_us(20 * TIMEOUT_US);
+		if (k->force && seq == 1) /* stall past a producer timeout */
+			bugkit_wait_nonzero(&r->retries, 1000);
 		while (sem_wait(&r->filled) < 0)
 			;
 		m = r->slots[r->read_idx % CAP];
@@ -120,7 +120,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-double-post",
 	.summary = "A retry path after sem_timedwait times out posts "
 		   "'filled' again: the consumer reads a stale slot.",
-	.force_help = "the consumer sleeps 20 ms after its first message",
+	.force_help = "the consumer stalls after its first message until "
+		      "the producer has timed out",
 	.default_m = 300,
 	.on_hang = on_hang,
 };

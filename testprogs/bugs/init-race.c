@@ -57,6 +57,16 @@ static void init_shared(struct bugkit *k, struct shared *s)
 	__atomic_store_n(&s->magic, MAGIC, __ATOMIC_RELEASE);
 }
 
+/* --force: wait in the window until the other peer has counted (1 s). */
+static void wait_counted(const struct shared *s)
+{
+	uint64_t end = bugkit_now_ns() + 1000000000ull;
+
+	while (!__atomic_load_n(&s->counter, __ATOMIC_ACQUIRE) &&
+	       bugkit_now_ns() < end)
+		bugkit_sleep_us(100);
+}
+
 static struct shared *open_buggy(struct bugkit *k, long id)
 {
 	struct shared *s;
@@ -70,8 +80,8 @@ static struct shared *open_buggy(struct bugkit *k, long id)
 		bugkit_fail(k, errno, "ftruncate");
 	s = map_fd(k, fd);
 	if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != MAGIC) {
-		if (k->force && id == 0)
-			bugkit_sleep_us(1000);
+		if (k->force && id == 0) /* until peer 1 has counted */
+			wait_counted(s);
 		init_shared(k, s);
 	}
 	return s;
@@ -146,8 +156,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-init-race",
 	.summary = "Two peers shm_open(O_CREAT) without O_EXCL and both "
 		   "initialise: a held mutex is re-initialised.",
-	.force_help = "peer 0 waits 1 ms between its test and its "
-		      "initialisation; peer 1 starts 300 us later",
+	.force_help = "peer 0 waits between its test and its "
+		      "initialisation until peer 1 (300 us later) has counted",
 	.default_m = 200,
 	.on_hang = NULL,
 };

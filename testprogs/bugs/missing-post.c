@@ -90,8 +90,8 @@ static int consumer(struct bugkit *k, long unused)
 	for (uint64_t seq = 0; seq < k->m; seq++) {
 		struct message m;
 
-		if (k->force && seq == 1)
-			bugkit_sleep_us(5000);
+		if (k->force && seq == 1) /* stall until the ring is full */
+			bugkit_wait_nonzero(&r->slow_path, 1000);
 		while (sem_wait(&r->filled) < 0)
 			;
 		m = r->slots[r->read_idx % CAP];
@@ -112,8 +112,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-missing-post",
 	.summary = "The producer's rare ring-full path forgets "
 		   "sem_post(&filled); the consumer then hangs.",
-	.force_help = "the consumer sleeps 5 ms after its first message, "
-		      "so the ring fills",
+	.force_help = "the consumer stalls after its first message until "
+		      "the ring is full",
 	.default_m = 300,
 	.on_hang = on_hang,
 };

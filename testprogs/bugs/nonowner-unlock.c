@@ -65,6 +65,17 @@ static int take(struct bugkit *k, struct record *r)
 	}
 }
 
+/* --force: keep the lock until the other worker has timed out (100 ms). */
+static void hold_until_timeout(struct record *r)
+{
+	uint64_t end = bugkit_now_ns() + 100000000;
+
+	while (!__atomic_load_n(&r->timeouts, __ATOMIC_ACQUIRE) &&
+	       bugkit_now_ns() < end)
+		bugkit_sleep_us(100);
+	bugkit_sleep_us(2 * TIMEOUT_US);
+}
+
 static int worker(struct bugkit *k, long id)
 {
 	struct record *r = k->map;
@@ -87,7 +98,7 @@ static int worker(struct bugkit *k, long id)
 		r->x = x + 1;
 		bugkit_spin_ns(2000);
 		if (k->force && id == 0 && i == 1)
-			bugkit_sleep_us(3 * TIMEOUT_US);
+			hold_until_timeout(r);
 		r->y = x + 1;
 		r->holder = 0;
 		pthread_mutex_unlock(&r->lock);
@@ -99,7 +110,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-nonowner-unlock",
 	.summary = "A worker that times out on the lock unlocks it in place "
 		   "of the holder: EPERM, unlock by a non-owner.",
-	.force_help = "worker 0 holds the lock for 6 ms once",
+	.force_help = "worker 0 holds the lock once until worker 1 has timed "
+		      "out",
 	.default_m = 300,
 	.on_hang = on_hang,
 };

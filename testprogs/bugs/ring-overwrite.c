@@ -87,8 +87,8 @@ static int consumer(struct bugkit *k, long unused)
 	for (uint64_t seq = 0; seq < k->m; seq++) {
 		struct message m;
 
-		if (k->force && seq == 1)
-			bugkit_sleep_us(5000);
+		if (k->force && seq == 1) /* stall until the ring is full */
+			bugkit_wait_nonzero(&r->full_waits, 1000);
 		pthread_mutex_lock(&r->lock);
 		while (r->write_idx == r->read_idx) {
 			pthread_mutex_unlock(&r->lock);
@@ -116,8 +116,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-ring-overwrite",
 	.summary = "Off-by-one in the ring's full test: when exactly full, "
 		   "the oldest unread slot is overwritten.",
-	.force_help = "the consumer sleeps 5 ms after its first message, "
-		      "so the ring fills",
+	.force_help = "the consumer stalls after its first message until "
+		      "the producer has found the ring full",
 	.default_m = 150,
 	.on_hang = on_hang,
 };

@@ -87,6 +87,8 @@ static int trimmer(struct bugkit *k, long unused)
 		if (ftruncate(k->fd, HDR_SIZE) < 0)
 			bugkit_fail(k, errno, "ftruncate (shrink)");
 		h->trims++;
+		if (k->force && !locked) /* stay shrunk until a reader comes */
+			bugkit_wait_nonzero(&h->readers, 1000);
 		if (k->force)
 			bugkit_sleep_us(1000);
 		if (ftruncate(k->fd, HDR_SIZE + DATA_SIZE) < 0)
@@ -129,7 +131,7 @@ static const struct bugkit_prog prog = {
 	.summary = "The trimmer shrinks the segment with ftruncate after an "
 		   "unlocked \"no readers\" test: SIGBUS.",
 	.force_help = "the trimmer waits 300 us after its test and keeps the "
-		      "segment shrunk 1 ms",
+		      "segment shrunk until a reader has come, then 1 ms",
 	.default_m = 20,
 	.on_hang = on_hang,
 };
