@@ -2,11 +2,11 @@
  * bugkit.h - what every planted-bug program shares.
  *
  * A planted-bug program is a supervisor that creates one POSIX segment,
- * forks the processes that race on it (producers, consumers, ...), waits for
- * them (released together through a start gate), waits for them with an
- * optional deadline and checks the result.  bugkit does the
- * common part: the command line, the segment, forking, waiting, killing and
- * cleaning up on every exit path, and the exit statuses:
+ * forks the processes that race on it (producers, consumers, ...), releases
+ * them together through a start gate, waits for them with an optional
+ * deadline and checks the result.  bugkit does the common part: the command
+ * line, the segment, forking, waiting, killing and cleaning up on every
+ * exit path, and the exit statuses:
  *
  *   0  everything checked out          2  usage error
  *   1  the planted bug did damage      3  deadline: the run hung
