@@ -66,6 +66,14 @@ for p in "$BIN"/bug-*; do
 done
 t_end
 
+t_begin "hitrate.sh counts hits: 3/3 forced runs, 0/3 fixed ones"
+BIN=$BIN testprogs/bugs/hitrate.sh -r 3 lost-update -- --force >"$T/out" 2>&1
+grep -Eq '^bug-lost-update +3/3 +100\.0%  \(damage 3, hung 0' "$T/out" ||
+	t_fail "forced: $(cat "$T/out")"
+BIN=$BIN testprogs/bugs/hitrate.sh -r 3 lost-update -- --fixed >"$T/out" 2>&1
+grep -Eq '^bug-lost-update +0/3 +0\.0%' "$T/out" || t_fail "fixed: $(cat "$T/out")"
+t_end
+
 # nkids PID N / ngroup PGID N: PID has N children / the group N members.
 nkids() { [ "$(pgrep -c -P "$1")" = "$2" ]; }
 ngroup() { [ "$(pgrep -c -g "$1")" = "$2" ]; }

@@ -19,4 +19,7 @@ $(LIBDIR)/bugnoise.so: testprogs/bugs/noise.c
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
 LIBS += $(LIBDIR)/bugnoise.so
 
+# make bench: the plain hit rate of every bug (the fuzzer's baseline).
+BENCHES += testprogs/bugs/hitrate.sh
+
 endif
