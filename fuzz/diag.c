@@ -386,7 +386,11 @@ static void shape(const struct fuzz_diag *d, char *out, size_t n)
 				continue;
 			snprintf(seg, sizeof(seg), "%s", t->seg);
 			squash_digits(seg);
-			if (t->futex && seg[0])
+			if (t->futex && t->field[0])
+				snprintf(buf[ni], sizeof(buf[ni]),
+					 "%.20s futex %.120s", t->comm,
+					 t->field);
+			else if (t->futex && seg[0])
 				snprintf(buf[ni], sizeof(buf[ni]),
 					 "%.20s futex %.100s+%#llx", t->comm,
 					 seg, (unsigned long long)t->off);
@@ -420,7 +424,7 @@ int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
 	if (!d)
 		return -ENOMEM;
 	fuzz_diag_collect(root, d);
-	fuzz_diag_enrich(d, o);
+	fuzz_diag_enrich(d, o, dir);
 	shape(d, shp, n);
 	snprintf(path, sizeof(path), "%s/diagnosis.txt", dir);
 	f = fopen(path, "w");

@@ -394,6 +394,7 @@ static void hang(struct sup *s)
 {
 	char shape[400], sig[512], what[512];
 
+	fflush(s->status); /* the diagnosis names the reaped from it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape));
 	snprintf(sig, sizeof(sig), "%s", shape);
 	snprintf(what, sizeof(what),
@@ -405,12 +406,16 @@ static void hang(struct sup *s)
 
 static void sample_check(struct sup *s)
 {
-	char msg[480], what[512];
+	char msg[400], where[100], what[1024];
 
-	if (fuzz_hook_check(s->o, s->r->dir, msg, sizeof(msg)) != 1)
+	if (fuzz_checks_sample(s->o, s->r->dir, msg, sizeof(msg), where,
+			       sizeof(where)) != 1)
 		return;
-	snprintf(what, sizeof(what), "layout check failed: %s", msg);
+	snprintf(what, sizeof(what),
+		 "layout check failed in %s (confirmed by re-sampling): %s",
+		 where, msg);
 	fail(s, FUZZ_CHECK, msg, what);
+	fflush(s->status);
 	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg));
 	kill_all(s);
 }
@@ -463,7 +468,7 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 {
 	struct sup *s = calloc(1, sizeof(*s));
 	struct fuzz_shm_snap *before = NULL;
-	char path[4200], msg[480];
+	char path[4200], msg[480], mwhat[480];
 	sigset_t mask;
 	time_t wall_start = time(NULL);
 	int ret = 0;
@@ -501,9 +506,15 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	setpgid(s->target, s->target);
 	remember(s, s->target);
 	watch(s, &mask);
-	if (fuzz_hook_misuse(o, r->dir, msg, sizeof(msg)) == 1) {
-		char what[512];
-		snprintf(what, sizeof(what), "probe reported misuse: %s", msg);
+	fuzz_checks_close();
+	/* The trace is read only when nothing else failed: a failed run is
+	 * kept with its trace anyway, and a report costs a process. */
+	if (s->v.kind == FUZZ_PASS &&
+	    fuzz_misuse_check(o, r->dir, msg, sizeof(msg), mwhat,
+			      sizeof(mwhat)) == 1) {
+		char what[600];
+		snprintf(what, sizeof(what), "the trace shows misuse: %s",
+			 mwhat);
 		fail(s, FUZZ_MISUSE, msg, what);
 	}
 	if (o->valgrind)
