@@ -12,17 +12,21 @@
  *  - the wait-for cycles: thread A waits on a lock B holds while B waits
  *    on one A holds (any length), each named by field path;
  *  - dead owners: a lock held by a thread that is gone.
- * A dead owner's name comes from status.txt, where the supervisor wrote
- * what it reaped.
+ * A dead owner's name comes from its trace file's header, else from
+ * status.txt, where the supervisor wrote what it reaped.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "layout.h"
 #include "snapshot.h"
+#include "trace.h"
 
 #define MAX_SEGS  8
 #define MAX_EDGES 256
@@ -64,8 +68,41 @@ static void say(struct enrich *x, const char *fmt, ...)
 			(size_t)n < cap - x->len ? (size_t)n : cap - x->len - 1;
 }
 
-/* The comm of PID: from the diagnosis while it lives, else from what the
- * supervisor reaped (status.txt: "pid role comm ..."). */
+/* The comm a gone process had, from its trace file's header
+ * (trace/PID-*.shmtrace); false when there is none. */
+static bool trace_comm(const struct enrich *x, pid_t pid, char *out, size_t n)
+{
+	char path[4400], prefix[32];
+	struct trace_header h;
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/trace", x->dir);
+	snprintf(prefix, sizeof(prefix), "%d-", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/trace/%s", x->dir, de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    h.pid == pid) {
+			snprintf(out, n, "%.*s", (int)sizeof(h.comm), h.comm);
+			found = true;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The comm of PID: from the diagnosis while it lives, else from its trace
+ * or what the supervisor reaped (status.txt: "pid role comm ..."). */
 static void comm_of(const struct enrich *x, pid_t pid, char *out, size_t n)
 {
 	char path[4200], line[512], comm[64];
@@ -80,6 +117,8 @@ static void comm_of(const struct enrich *x, pid_t pid, char *out, size_t n)
 				return;
 			}
 	}
+	if (trace_comm(x, pid, out, n))
+		return;
 	snprintf(out, n, "?");
 	snprintf(path, sizeof(path), "%s/status.txt", x->dir);
 	f = fopen(path, "r");
