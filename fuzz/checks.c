@@ -13,9 +13,9 @@
  * not yet, inside the critical section.  A failure therefore counts only
  * when it is confirmed: the same check fails on CONFIRM_SAMPLES samples in
  * a row, CONFIRM_GAP_MS apart, and on at least one of them no lock of the
- * segment was held.  Until every check and @expect of a segment has held
- * in one sample, it is taken to be still initialising (magic is written
- * last) and is not judged, for at most ARM_AFTER_S.
+ * segment was held.  Until every @expect of a segment has held once, it is
+ * taken to be still initialising (magic is written last) and is not
+ * judged, for at most ARM_AFTER_S.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +31,7 @@
 #include "layout.h"
 #include "proc.h"
 #include "snapshot.h"
+#include "value.h"
 
 #define MAX_SOURCES	16
 #define CONFIRM_SAMPLES 3
@@ -38,7 +39,7 @@
 /* Re-sample a failing check for at most this long per tick while a lock
  * stays held; then give up until the next tick. */
 #define CONFIRM_MAX_MS 100
-/* A segment whose checks never all held is judged anyway after this long:
+/* A segment whose @expect never held is judged anyway after this long:
  * a wrong magic is a failure too. */
 #define ARM_AFTER_S 2.0
 
@@ -224,12 +225,28 @@ static bool any_lock_held(const struct snapshot *s)
 	return false;
 }
 
-static bool all_checks_hold(const struct snapshot *s)
+static void expect_one(void *arg, const struct value_check *c)
 {
-	for (size_t i = 0; i < s->nchecks; i++)
-		if (!s->checks[i].ok)
-			return false;
-	return true;
+	bool *all = arg;
+
+	if (c->is_expect && (c->err || !c->ok))
+		*all = false;
+}
+
+/* Whether every @expect of S's last snapshot SNAP holds.  The snapshot
+ * does not say which of its checks are @expect, the value tree it was
+ * built from (read from the same bytes) does; @expect needs no sync
+ * decoder, so the other checks' results here are ignored. */
+static bool all_expects_hold(const struct source *s,
+			     const struct snapshot *snap)
+{
+	struct expr_env env = {.buf = snap->bytes, .len = snap->size};
+	bool all = true;
+
+	if (!s->src.vt)
+		return true;
+	value_tree_checks(s->src.vt, &env, expect_one, &all);
+	return all;
 }
 
 static const struct snap_check *check_find(const struct snapshot *s,
@@ -302,7 +319,7 @@ static int sample_one(struct source *s, char *msg, size_t n)
 	if (!take(s, &snap))
 		return 0;
 	if (!s->armed)
-		s->armed = all_checks_hold(&snap) ||
+		s->armed = all_expects_hold(s, &snap) ||
 			   mono_s() - s->first_seen >= ARM_AFTER_S;
 	for (size_t i = 0; s->armed && !ret && i < snap.nchecks; i++) {
 		const struct snap_check *c = &snap.checks[i];

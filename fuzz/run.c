@@ -434,8 +434,14 @@ static void watch(struct sup *s, const sigset_t *mask)
 		step = 0.002;
 	s->last_progress = now_s();
 	while (reap(s)) {
-		struct timespec ts = {(time_t)step,
-				      (long)((step - (time_t)step) * 1e9)};
+		/* Wake for whichever comes first: progress or a check. */
+		double wait = step;
+		if (check_every && next_check - now_s() < wait)
+			wait = next_check - now_s();
+		if (wait < 0.001)
+			wait = 0.001;
+		struct timespec ts = {(time_t)wait,
+				      (long)((wait - (time_t)wait) * 1e9)};
 		int sig = sigtimedwait(mask, NULL, &ts);
 		double t = now_s();
 
