@@ -12,9 +12,9 @@
  * check broken for a moment that nobody else can: write_idx moved, read_idx
  * not yet, inside the critical section.  A failure therefore counts only
  * when it is confirmed: the same check fails on CONFIRM_SAMPLES samples in
- * a row, CONFIRM_GAP_MS apart, and on at least one of them no lock of the
- * segment was held.  Until every @expect of a segment has held once, it is
- * taken to be still initialising (magic is written last) and is not
+ * a row, CONFIRM_GAP_MS apart, and on at least CONFIRM_UNLOCKED of them no
+ * lock of the segment was held.  Until every @expect of a segment has held
+ * once, it is taken to be still initialising (magic is written last) and is not
  * judged, for at most ARM_AFTER_S.
  */
 #include <dirent.h>
@@ -36,6 +36,9 @@
 #define MAX_SOURCES	16
 #define CONFIRM_SAMPLES 3
 #define CONFIRM_GAP_MS	2
+/* Of which this many with no lock held: one alone may be a torn read (the
+ * lock word copied free, the data a moment later, mid-update). */
+#define CONFIRM_UNLOCKED 2
 /* Re-sample a failing check for at most this long per tick while a lock
  * stays held; then give up until the next tick. */
 #define CONFIRM_MAX_MS 100
@@ -281,7 +284,7 @@ static bool take(struct source *s, struct snapshot *out)
 
 /* EXPR failed in S's last sample: sample again until it is confirmed (1,
  * with the values into MSG), it holds again (0), or the time is up (0). */
-static int confirm(struct source *s, const char *expr, bool unlocked, char *msg,
+static int confirm(struct source *s, const char *expr, int unlocked, char *msg,
 		   size_t n)
 {
 	double give_up = mono_s() + CONFIRM_MAX_MS / 1000.0;
@@ -300,8 +303,9 @@ static int confirm(struct source *s, const char *expr, bool unlocked, char *msg,
 			return 0;
 		}
 		failing++;
-		unlocked = unlocked || !any_lock_held(&snap);
-		if (failing >= CONFIRM_SAMPLES && unlocked) {
+		unlocked += !any_lock_held(&snap);
+		if (failing >= CONFIRM_SAMPLES &&
+		    unlocked >= CONFIRM_UNLOCKED) {
 			snprintf(msg, n, "%s", expr);
 			snap_free(&snap);
 			return 1;
