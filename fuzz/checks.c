@@ -17,7 +17,6 @@
  * once, it is taken to be still initialising (magic is written last) and is not
  * judged, for at most ARM_AFTER_S.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,36 +136,12 @@ static void source_try(const char *target)
 	s->open = true;
 }
 
-static void discover_created(const char *dir)
+static int try_created(void *arg, const char *obj)
 {
-	char path[4400], line[512];
-	DIR *d;
-	struct dirent *de;
-
-	/* The probe writes one file per process: trace/created*.txt. */
-	snprintf(path, sizeof(path), "%s/trace", dir);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "created", 7) ||
-		    !strstr(de->d_name, ".txt"))
-			continue;
-		snprintf(path, sizeof(path), "%s/trace/%s", dir, de->d_name);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char *l = line;
-			l[strcspn(l, "\n")] = 0;
-			if (!strncmp(l, "posix:", 6))
-				l += 6;
-			if (l[0] == '/')
-				source_try(l);
-		}
-		fclose(f);
-	}
-	closedir(d);
+	(void)arg;
+	if (obj[0] == '/')
+		source_try(obj);
+	return 0;
 }
 
 /* POSIX segments the run's processes map (not named semaphores). */
@@ -203,7 +178,7 @@ static void discover(const char *dir)
 		source_try(root->segment);
 		return;
 	}
-	discover_created(dir);
+	fuzz_created_foreach(dir, try_created, NULL);
 	/* Until the probe lists what the run created, look at the maps; that
 	 * costs a /proc walk, so not at every tick once something is found. */
 	if (!nsources || ticks % 8 == 0)

@@ -162,6 +162,13 @@ void fuzz_shm_snap_free(struct fuzz_shm_snap *s);
 int fuzz_shm_clean(const char *dir, const struct fuzz_shm_snap *before,
 		   time_t start, const pid_t *pids, int n);
 
+/* For each object listed in DIR/trace/created*.txt (the probe's report of
+ * what the run created: "/name", "sem:/name", "sysv:ID"; a "posix:"
+ * prefix removed), call FN; the sum of what FN returned, or -1 when there
+ * is no such file at all. */
+int fuzz_created_foreach(const char *dir, int (*fn)(void *arg, const char *obj),
+			 void *arg);
+
 /* --- checks.c ---------------------------------------------------------- */
 
 /* Parse -l PATH once, for every run; 0 or -EINVAL with E filled. */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "proc.h"
 
 #define MAX_TREE       4096
 #define VALGRIND_ERROR 97 /* --error-exitcode: valgrind found errors */
@@ -211,7 +212,7 @@ static bool reap(struct sup *s)
 {
 	for (;;) {
 		siginfo_t si = {0};
-		char comm[64] = "?", path[64];
+		char comm[PROC_COMM_MAX] = "?";
 		int st;
 
 		/* Peek first: a zombie still has its name. */
@@ -219,9 +220,7 @@ static bool reap(struct sup *s)
 			return errno != ECHILD;
 		if (!si.si_pid)
 			return true;
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)si.si_pid);
-		if (fuzz_read_small(path, comm, sizeof(comm)) > 0)
-			comm[strcspn(comm, "\n")] = 0;
+		proc_comm(si.si_pid, comm);
 		if (waitpid(si.si_pid, &st, 0) < 0)
 			continue;
 		remember(s, si.si_pid);
