@@ -99,7 +99,7 @@ $(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(2)) $(LIBSHMSCOPE)
 BINS += $(BIN)/$(1)
 endef
 
-include $(sort $(wildcard */*.mk))
+include $(sort $(wildcard */*.mk */*/*.mk))
 
 all: $(BINS) $(LIBS) $(TESTS)
 

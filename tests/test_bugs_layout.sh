@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Each planted bug's layout file describes the bytes its program really
 # lays out: with the annotations stripped, a layout is C, so compile it and
-# the program's own struct and compare their sizes.  (A stand-in until the
-# layout parser can be asked directly; it catches a field added to one and
-# not the other.)
+# the program's own struct and compare their sizes; `shmscope layout` must
+# find the same size with the annotations in.
 . "$(dirname "$0")/lib.sh"
 
 CC=${CC:-cc}
@@ -52,6 +51,11 @@ while read -r b root; do
 		la=$("$T/a")
 		lb=$("$T/b")
 		[ "$la" = "$lb" ] || t_fail "layout $la bytes, program $lb"
+		# and the parser, annotations and all, agrees with the compiler
+		ls=$("$BIN/shmscope" layout --json --type "$root" \
+			"testprogs/bugs/$b.layout" 2>"$T/err" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')
+		[ "$ls" = "$lb" ] || t_fail "shmscope layout: ${ls:-error $(cat "$T/err")}, program $lb"
 	fi
 	t_end
 done <<<"$ROOTS"

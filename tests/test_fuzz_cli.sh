@@ -2,6 +2,8 @@
 # shmfuzz's command line: --help/--version, every bad option refused with
 # status 2 and a message, --strategy pct refused as not yet implemented.
 . "$(dirname "$0")/lib.sh"
+# shmfuzz preloads the (never sanitized) probe into sanitized targets.
+export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 F=$BIN/shmfuzz
 H=$BUILD/tests/helper_fuzz_target
 
