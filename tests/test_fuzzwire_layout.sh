@@ -3,6 +3,8 @@
 # run fails; misuse from the probe's trace; a hang's diagnosis names the
 # locks by field path, their owners, dead owners and the wait-for cycle.
 . "$(dirname "$0")/lib.sh"
+# Runs preload the (uninstrumented) probe into sanitized test programs.
+export ASAN_OPTIONS=verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 F=$BIN/shmfuzz
 H=$BUILD/tests/helper_fuzzwire_target
 
