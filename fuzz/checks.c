@@ -257,10 +257,55 @@ static bool take(struct source *s, struct snapshot *out)
 	return true;
 }
 
+static bool is_ident(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* Whether NAME appears in EXPR as a whole identifier. */
+static bool mentions(const char *expr, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = strstr(expr, name); p; p = strstr(p + 1, name))
+		if ((p == expr || !is_ident(p[-1])) && !is_ident(p[len]))
+			return true;
+	return false;
+}
+
+/* The values of the fields check EXPR names, "a = 5, b = 4", into OUT: the
+ * leaves directly in its instance ("ring.slots[3]: ..." names its
+ * instance; else the root). */
+static void check_values(const struct snapshot *snap, const char *expr,
+			 char *out, size_t n)
+{
+	const char *colon = strstr(expr, ": ");
+	char inst[256];
+	size_t len = 0;
+
+	out[0] = 0;
+	if (!snap->nrows)
+		return;
+	if (colon)
+		snprintf(inst, sizeof(inst), "%.*s", (int)(colon - expr), expr);
+	else
+		snprintf(inst, sizeof(inst), "%s", snap->rows[0].path);
+	for (size_t i = 0; i < snap->nrows && len + 1 < n; i++) {
+		const struct snap_row *r = &snap->rows[i];
+		if (r->parent < 0 || !r->value ||
+		    strcmp(snap->rows[r->parent].path, inst) ||
+		    !mentions(colon ? colon + 2 : expr, r->name))
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%s = %s",
+					len ? ", " : "", r->name, r->value);
+	}
+}
+
 /* EXPR failed in S's last sample: sample again until it is confirmed (1,
  * with the values into MSG), it holds again (0), or the time is up (0). */
 static int confirm(struct source *s, const char *expr, int unlocked, char *msg,
-		   size_t n)
+		   size_t n, char *vals, size_t vn)
 {
 	double give_up = mono_s() + CONFIRM_MAX_MS / 1000.0;
 	int failing = 1;
@@ -282,6 +327,7 @@ static int confirm(struct source *s, const char *expr, int unlocked, char *msg,
 		if (failing >= CONFIRM_SAMPLES &&
 		    unlocked >= CONFIRM_UNLOCKED) {
 			snprintf(msg, n, "%s", expr);
+			check_values(&snap, expr, vals, vn);
 			snap_free(&snap);
 			return 1;
 		}
@@ -290,7 +336,8 @@ static int confirm(struct source *s, const char *expr, int unlocked, char *msg,
 	return 0;
 }
 
-static int sample_one(struct source *s, char *msg, size_t n)
+static int sample_one(struct source *s, char *msg, size_t n, char *vals,
+		      size_t vn)
 {
 	struct snapshot snap = {0};
 	int ret = 0;
@@ -304,7 +351,8 @@ static int sample_one(struct source *s, char *msg, size_t n)
 		const struct snap_check *c = &snap.checks[i];
 		if (c->ok)
 			continue;
-		ret = confirm(s, c->expr, !any_lock_held(&snap), msg, n);
+		ret = confirm(s, c->expr, !any_lock_held(&snap), msg, n, vals,
+			      vn);
 	}
 	snap_free(&snap);
 	return ret;
@@ -321,8 +369,10 @@ int fuzz_checks_sample(const struct fuzz_opts *o, const char *dir, char *msg,
 	for (int i = 0; i < nsources; i++) {
 		if (!sources[i].open)
 			continue;
-		if (sample_one(&sources[i], msg, n) == 1) {
-			snprintf(where, wn, "%s", sources[i].target);
+		char vals[300];
+		if (sample_one(&sources[i], msg, n, vals, sizeof(vals)) == 1) {
+			snprintf(where, wn, "%s%s%s", sources[i].target,
+				 vals[0] ? " where " : "", vals);
 			return 1;
 		}
 	}

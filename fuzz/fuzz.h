@@ -179,7 +179,8 @@ const struct layout *fuzz_layout_get(void);
  * run's segments (the root's @segment, else those the run created or maps
  * that are big enough).  0: none failed for sure; 1: one failed and was
  * confirmed by re-sampling (see checks.c), its expression into MSG and its
- * segment into WHERE. */
+ * segment with the values of the fields it names into WHERE ("/ring where
+ * write_idx = 40, read_idx = 3"). */
 int fuzz_checks_sample(const struct fuzz_opts *o, const char *dir, char *msg,
 		       size_t n, char *where, size_t wn);
 /* Detach from every segment the sampler attached to. */

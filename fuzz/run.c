@@ -405,14 +405,14 @@ static void hang(struct sup *s)
 
 static void sample_check(struct sup *s)
 {
-	char msg[400], where[100], what[1024];
+	char msg[400], where[400], what[1024];
 
 	if (fuzz_checks_sample(s->o, s->r->dir, msg, sizeof(msg), where,
 			       sizeof(where)) != 1)
 		return;
 	snprintf(what, sizeof(what),
-		 "layout check failed in %s (confirmed by re-sampling): %s",
-		 where, msg);
+		 "layout check %s failed in %s (confirmed by re-sampling)", msg,
+		 where);
 	fail(s, FUZZ_CHECK, msg, what);
 	fflush(s->status);
 	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg));
