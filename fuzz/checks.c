@@ -14,8 +14,9 @@
  * when it is confirmed: the same check fails on CONFIRM_SAMPLES samples in
  * a row, CONFIRM_GAP_MS apart, and on at least CONFIRM_UNLOCKED of them no
  * lock of the segment was held.  Until every @expect of a segment has held
- * once, it is taken to be still initialising (magic is written last) and is not
- * judged, for at most ARM_AFTER_S.
+ * once, it is taken to be still initialising (magic is written last), or
+ * not to be the segment the layout describes, and is not judged (the
+ * root's own @segment: for at most ARM_AFTER_S).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,8 +42,9 @@
 /* Re-sample a failing check for at most this long per tick while a lock
  * stays held; then give up until the next tick. */
 #define CONFIRM_MAX_MS 100
-/* A segment whose @expect never held is judged anyway after this long:
- * a wrong magic is a failure too. */
+/* The root's @segment whose @expect never held is judged anyway after this
+ * long: a wrong magic is a failure too.  A segment found by discovery is
+ * not: it may be another segment of the run that merely is big enough. */
 #define ARM_AFTER_S 2.0
 
 static struct layout *fuzz_layout;
@@ -170,6 +172,15 @@ static void discover_mapped(void)
 	}
 }
 
+static int nopen(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < nsources; i++)
+		n += sources[i].open;
+	return n;
+}
+
 static void discover(const char *dir)
 {
 	const struct layout_type *root = layout_root(fuzz_layout);
@@ -181,7 +192,7 @@ static void discover(const char *dir)
 	fuzz_created_foreach(dir, try_created, NULL);
 	/* Until the probe lists what the run created, look at the maps; that
 	 * costs a /proc walk, so not at every tick once something is found. */
-	if (!nsources || ticks % 8 == 0)
+	if (!nopen() || ticks % 8 == 0)
 		discover_mapped();
 }
 
@@ -346,7 +357,8 @@ static int sample_one(struct source *s, char *msg, size_t n, char *vals,
 		return 0;
 	if (!s->armed)
 		s->armed = all_expects_hold(s, &snap) ||
-			   mono_s() - s->first_seen >= ARM_AFTER_S;
+			   (layout_root(fuzz_layout)->segment &&
+			    mono_s() - s->first_seen >= ARM_AFTER_S);
 	for (size_t i = 0; s->armed && !ret && i < snap.nchecks; i++) {
 		const struct snap_check *c = &snap.checks[i];
 		if (c->ok)

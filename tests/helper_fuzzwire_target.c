@@ -13,6 +13,9 @@
  *                       inside the critical section); exit 0
  *   unlocked NAME MS    the same without taking the lock; exit 0
  *   break NAME MS       set a != b for good after 50 ms, exit 0 after MS ms
+ *   decoy NAME MS       NAME stays sound; a second segment NAME-decoy of
+ *                       the same size, never initialised (no magic), has
+ *                       a != b; both live MS ms
  *   nonowner NAME       the parent locks `lock`, a child unlocks it
  *   abba NAME           two children deadlock on l1 and l2 (each holds one
  *                       and waits for the other); the parent waits
@@ -141,6 +144,20 @@ int main(int argc, char **argv)
 		sleep_ms(50);
 		f->a = 7;
 		sleep_ms((int)ms);
+	} else if (!strcmp(mode, "decoy")) {
+		char decoy[300];
+		snprintf(decoy, sizeof(decoy), "%s-decoy", argv[2]);
+		int fd = shm_open(decoy, O_RDWR | O_CREAT | O_EXCL, 0600);
+		struct fw *d;
+		if (fd < 0 || ftruncate(fd, 4096))
+			return 4;
+		d = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		if (d == MAP_FAILED)
+			return 4;
+		d->a = 7;
+		sleep_ms((int)ms);
+		shm_unlink(decoy);
 	} else if (!strcmp(mode, "nonowner")) {
 		pthread_mutex_lock(&f->lock);
 		if (!fork()) {

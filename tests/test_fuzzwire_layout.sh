@@ -89,6 +89,20 @@ printf 'struct big { uint32_t a; uint32_t b; char pad[8192]; } @check(a == b);\n
 [ $? = 0 ] || t_fail "$(cat "$T/json" "$T/err")"
 t_end
 
+t_begin "another big segment whose @expect never holds is not judged"
+new_name decoy
+t_shm "$N-decoy"
+layout
+"$F" --runs 1 --check-hz 50 -l "$T/fw.layout" --json --out "$T/out" \
+	-- "$H" decoy "$N" 2500 >"$T/json" 2>"$T/err"
+[ $? = 0 ] || t_fail "$(cat "$T/json" "$T/err")"
+# Without the @expect it is judged: the test can fail.
+sed "s/ @expect(0x46575752)//" "$T/fw.layout" >"$T/nomagic.layout"
+"$F" --runs 1 --check-hz 50 -l "$T/nomagic.layout" --json --out "$T/out2" \
+	-- "$H" decoy "$N" 500 >"$T/json" 2>"$T/err"
+[ "$(json "$T/json" 'j["failures"][0]["kind"]')" = check ] || t_fail "no magic: $(cat "$T/json" "$T/err")"
+t_end
+
 t_begin "unlock by a non-owner: kind misuse, the object by field path"
 new_name own
 layout
