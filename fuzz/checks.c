@@ -222,19 +222,18 @@ static void expect_one(void *arg, const struct value_check *c)
 		*all = false;
 }
 
-/* Whether every @expect of S's last snapshot SNAP holds.  The snapshot
- * does not say which of its checks are @expect, the value tree it was
- * built from (read from the same bytes) does; @expect needs no sync
- * decoder, so the other checks' results here are ignored. */
-static bool all_expects_hold(const struct source *s,
-			     const struct snapshot *snap)
+/* The snapshot does not say which of its checks are @expect, the value
+ * tree it was built from (read from the same bytes) does; @expect needs no
+ * sync decoder, so the other checks' results here are ignored. */
+bool fuzz_expects_hold(const struct snap_source *src,
+		       const struct snapshot *snap)
 {
 	struct expr_env env = {.buf = snap->bytes, .len = snap->size};
 	bool all = true;
 
-	if (!s->src.vt)
+	if (!src->vt)
 		return true;
-	value_tree_checks(s->src.vt, &env, expect_one, &all);
+	value_tree_checks(src->vt, &env, expect_one, &all);
 	return all;
 }
 
@@ -356,7 +355,7 @@ static int sample_one(struct source *s, char *msg, size_t n, char *vals,
 	if (!take(s, &snap))
 		return 0;
 	if (!s->armed)
-		s->armed = all_expects_hold(s, &snap) ||
+		s->armed = fuzz_expects_hold(&s->src, &snap) ||
 			   (layout_root(fuzz_layout)->segment &&
 			    mono_s() - s->first_seen >= ARM_AFTER_S);
 	for (size_t i = 0; s->armed && !ret && i < snap.nchecks; i++) {

@@ -159,6 +159,13 @@ static void open_seg(struct enrich *x, const char *name)
 		snap_source_close(s);
 		return;
 	}
+	/* Big enough is not enough: a segment found by size must show the
+	 * layout's @expect, or its "locks" are someone else's bytes. */
+	if (!root->segment && !fuzz_expects_hold(s, snap)) {
+		snap_free(snap);
+		snap_source_close(s);
+		return;
+	}
 	x->nsegs++;
 }
 

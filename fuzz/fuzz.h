@@ -24,6 +24,8 @@
 #include "err.h"
 
 struct layout;
+struct snap_source;
+struct snapshot;
 
 #define FUZZ_NAME "shmfuzz"
 
@@ -183,6 +185,11 @@ const struct layout *fuzz_layout_get(void);
  * write_idx = 40, read_idx = 3"). */
 int fuzz_checks_sample(const struct fuzz_opts *o, const char *dir, char *msg,
 		       size_t n, char *where, size_t wn);
+/* Whether every @expect of the layout holds in SNAP, the last snapshot of
+ * SRC (true without any): the sign that a segment is the one the layout
+ * describes, and initialised. */
+bool fuzz_expects_hold(const struct snap_source *src,
+		       const struct snapshot *snap);
 /* Detach from every segment the sampler attached to. */
 void fuzz_checks_close(void);
 
