@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "trace.h"
 
 /* --- a minimal JSON reader ---------------------------------------------- */
 
@@ -209,10 +210,13 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 
 /* --- running the report -------------------------------------------------- */
 
-/* Whether the probe wrote anything into DIR/trace. */
+/* Whether the probe recorded any event in DIR/trace: a process that never
+ * touched a lock has no chunk in use, and a trace without events has no
+ * misuse to find (the report would cost a process for nothing). */
 static bool traced(const char *dir)
 {
-	char path[4200];
+	char path[4400];
+	struct trace_header h;
 	DIR *d;
 	struct dirent *de;
 	bool any = false;
@@ -221,8 +225,19 @@ static bool traced(const char *dir)
 	d = opendir(path);
 	if (!d)
 		return false;
-	while (!any && (de = readdir(d)))
-		any = de->d_name[0] != '.';
+	while (!any && (de = readdir(d))) {
+		if (!strstr(de->d_name, ".shmtrace"))
+			continue;
+		snprintf(path, sizeof(path), "%s/trace/%s", dir, de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* An unreadable header: let the report judge it. */
+		any = pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+		      h.magic != TRACE_MAGIC ||
+		      __atomic_load_n(&h.chunks_used, __ATOMIC_RELAXED) > 0;
+		close(fd);
+	}
 	closedir(d);
 	return any;
 }
