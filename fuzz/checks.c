@@ -40,8 +40,11 @@
  * lock word copied free, the data a moment later, mid-update). */
 #define CONFIRM_UNLOCKED 2
 /* Re-sample a failing check for at most this long per tick while a lock
- * stays held; then give up until the next tick. */
-#define CONFIRM_MAX_MS 100
+ * stays held; then leave the segment's failures unconfirmed for
+ * CONFIRM_BACKOFF_S (a lock held for long would otherwise cost the
+ * supervisor a CPU). */
+#define CONFIRM_MAX_MS	  100
+#define CONFIRM_BACKOFF_S 0.5
 /* The root's @segment whose @expect never held is judged anyway after this
  * long: a wrong magic is a failure too.  A segment found by discovery is
  * not: it may be another segment of the run that merely is big enough. */
@@ -55,6 +58,7 @@ struct source {
 	bool open;
 	bool armed;
 	double first_seen;
+	double calm_until; /* no confirming before: locks were held too long */
 };
 
 static struct source sources[MAX_SOURCES];
@@ -343,6 +347,7 @@ static int confirm(struct source *s, const char *expr, int unlocked, char *msg,
 		}
 		snap_free(&snap);
 	}
+	s->calm_until = mono_s() + CONFIRM_BACKOFF_S;
 	return 0;
 }
 
@@ -358,7 +363,9 @@ static int sample_one(struct source *s, char *msg, size_t n, char *vals,
 		s->armed = fuzz_expects_hold(&s->src, &snap) ||
 			   (layout_root(fuzz_layout)->segment &&
 			    mono_s() - s->first_seen >= ARM_AFTER_S);
-	for (size_t i = 0; s->armed && !ret && i < snap.nchecks; i++) {
+	for (size_t i = 0;
+	     s->armed && !ret && i < snap.nchecks && mono_s() >= s->calm_until;
+	     i++) {
 		const struct snap_check *c = &snap.checks[i];
 		if (c->ok)
 			continue;
