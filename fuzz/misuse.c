@@ -33,6 +33,13 @@ static void jr_ws(struct jr *r)
 		r->p++;
 }
 
+/* The next character after blanks, 0 at the end (the text has no NUL). */
+static char jr_peek(struct jr *r)
+{
+	jr_ws(r);
+	return r->p < r->end ? *r->p : 0;
+}
+
 static bool jr_eat(struct jr *r, char c)
 {
 	jr_ws(r);
@@ -144,12 +151,11 @@ static void read_misuse(struct jr *r, char *kind, size_t kn, char *lock,
 			r->bad = true;
 		if (r->bad)
 			return;
-		jr_ws(r);
-		if (!strcmp(k, "kind") && *r->p == '"') {
+		if (!strcmp(k, "kind") && jr_peek(r) == '"') {
 			jr_string(r, kind, kn);
-		} else if (!strcmp(k, "lock") && *r->p == '{') {
+		} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
 			const char *obj = r->p;
-			if (jr_key(r, "name") && (jr_ws(r), *r->p == '"'))
+			if (jr_key(r, "name") && jr_peek(r) == '"')
 				jr_string(r, lock, ln);
 			r->p = obj;
 			jr_skip(r, 0);
