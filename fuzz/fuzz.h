@@ -202,7 +202,8 @@ void fuzz_checks_close(void);
 int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 		      size_t sn, char *what, size_t wn);
 /* Read the "misuse" array of a report's JSON (LEN bytes): the number of
- * entries (the first described as above), or -EINVAL when malformed. */
+ * entries that fail a run (all but "died-holding", see misuse.c), the first
+ * described as above, or -EINVAL when malformed. */
 int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 		      char *what, size_t wn);
 

@@ -42,6 +42,21 @@ static void test_misuse_segment_digits_squashed(void)
 	CHECK_STR(what, "relock of /shm-t-123-45+0x40");
 }
 
+static void test_misuse_died_holding_alone_passes(void)
+{
+	char sig[256] = "", what[256] = "";
+	const char *j = "{\"misuse\": [{\"kind\": \"died-holding\", \"lock\":"
+			" {\"name\": \"account.lock\"}}]}";
+	const char *j2 = "{\"misuse\": [{\"kind\": \"died-holding\", \"lock\":"
+			 " {\"name\": \"account.lock\"}}, {\"kind\":"
+			 " \"owner-dead-not-consistent\", \"lock\":"
+			 " {\"name\": \"account.lock\"}}]}";
+
+	CHECK_INT(parse(j, sig, what), 0);
+	CHECK_INT(parse(j2, sig, what), 1);
+	CHECK_STR(sig, "owner-dead-not-consistent account.lock");
+}
+
 static void test_misuse_none_or_malformed(void)
 {
 	char sig[256] = "", what[256] = "";
@@ -59,6 +74,7 @@ int main(void)
 {
 	RUN(test_misuse_first_named);
 	RUN(test_misuse_segment_digits_squashed);
+	RUN(test_misuse_died_holding_alone_passes);
 	RUN(test_misuse_none_or_malformed);
 	return test_done();
 }
