@@ -148,6 +148,8 @@ assert a in pids and b in pids, (a, b, pids)
 notes = [t.get("note", "") for p in j["processes"] for t in p["threads"]]
 assert sum("waits on fw.l" in n and "alive" in n for n in notes) == 2, notes
 PY
+grep -q "; wait-for cycle (deadlock): .* waits for fw.l" <<<"$(json "$T/json" 'j["failures"][0]["what"]')" ||
+	t_fail "what: $(json "$T/json" 'j["failures"][0]["what"]')"
 grep -q "futex fw.l1" <<<"$(json "$T/json" 'j["failures"][0]["signature"]')" ||
 	t_fail "signature: $(json "$T/json" 'j["failures"][0]["signature"]')"
 [ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
@@ -161,6 +163,8 @@ layout
 rc=$?
 [ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
 d=$T/out/failure-1
+grep -q "; owner-dead: fw.lock held by" <<<"$(json "$T/json" 'j["failures"][0]["what"]')" ||
+	t_fail "what: $(json "$T/json" 'j["failures"][0]["what"]')"
 grep -Eq "^owner-dead: fw.lock held by [0-9]+ \(helper_fuzzwire\) which is gone$" "$d/diagnosis.txt" ||
 	t_fail "diagnosis: $(cat "$d/diagnosis.txt")"
 grep -q "waits on fw.lock (mutex, owner-dead), held by [0-9]* (helper_fuzzwire, gone)" "$d/diagnosis.txt" ||
