@@ -72,6 +72,20 @@ grep -q "^what: layout check a == b failed in $N where a = 7, b = 0 (confirmed b
 [ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
 t_end
 
+t_begin "the ring sampled at 200 Hz: its checks hold; one it really breaks fails"
+new_name ring
+"$F" --runs 8 --check-hz 200 -l testprogs/ring.layout --json --out "$T/out" \
+	-- "$BIN/ring" -n "$N" -p 2 -c 2 -m 3000 >"$T/json" 2>"$T/err"
+[ $? = 0 ] || t_fail "ring: $(cat "$T/json" "$T/err")"
+sed 's/^} @check(/} @check(write_idx < 3) @check(/' testprogs/ring.layout >"$T/bad.layout"
+grep -q 'write_idx < 3' "$T/bad.layout" || t_fail "sed did not apply"
+"$F" --runs 1 --check-hz 200 -l "$T/bad.layout" --json --out "$T/out2" \
+	-- "$BIN/ring" -n "$N" -p 2 -c 2 -m 3000 >"$T/json" 2>"$T/err"
+[ "$(json "$T/json" 'j["failures"][0]["kind"], j["failures"][0]["signature"]')" = "check write_idx < 3" ] ||
+	t_fail "bad layout: $(cat "$T/json" "$T/err")"
+[ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
+t_end
+
 t_begin "@segment: the layout's own segment is sampled"
 new_name seg
 layout
