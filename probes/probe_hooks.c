@@ -27,6 +27,13 @@
 #define EXPORT __attribute__((visibility("default")))
 #define RA     __builtin_return_address(0)
 
+/* Noise before an initialisation (not itself recorded before the call). */
+#define NOISE_BEFORE(t, cls, op)                                   \
+	do {                                                       \
+		if (unlikely(probe_noise) && probe_on((t), (cls))) \
+			probe_noise_slow((t), (op), 0);            \
+	} while (0)
+
 /* Mutex type bits, from the mutex itself: the process that locks a shared
  * mutex is often not the one that initialised it. */
 static inline unsigned mutex_flags(const pthread_mutex_t *m)
@@ -51,11 +58,15 @@ static inline unsigned mutex_flags(const pthread_mutex_t *m)
 EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_mutex_init)(m, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_MUTEX))
+	NOISE_BEFORE(t, TRACE_CLASS_MUTEX, TRACE_MUTEX_INIT);
+	r = REAL(pthread_mutex_init)(m, a);
+	if (probe_on(t, TRACE_CLASS_MUTEX)) {
 		probe_emit(t, TRACE_MUTEX_INIT, r ? 0 : mutex_flags(m), r, m,
 			   probe_now(), 0, probe_site(t, RA));
+		NOISE(t, TRACE_MUTEX_INIT, 1);
+	}
 	return r;
 }
 
@@ -197,11 +208,15 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l,
 			       const pthread_rwlockattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_rwlock_init)(l, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_RWLOCK))
+	NOISE_BEFORE(t, TRACE_CLASS_RWLOCK, TRACE_RW_INIT);
+	r = REAL(pthread_rwlock_init)(l, a);
+	if (probe_on(t, TRACE_CLASS_RWLOCK)) {
 		probe_emit(t, TRACE_RW_INIT, 0, r, l, probe_now(), 0,
 			   probe_site(t, RA));
+		NOISE(t, TRACE_RW_INIT, 1);
+	}
 	return r;
 }
 
@@ -364,11 +379,15 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_cond_init)(c, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_COND))
+	NOISE_BEFORE(t, TRACE_CLASS_COND, TRACE_COND_INIT);
+	r = REAL(pthread_cond_init)(c, a);
+	if (probe_on(t, TRACE_CLASS_COND)) {
 		probe_emit(t, TRACE_COND_INIT, 0, r, c, probe_now(), 0,
 			   probe_site(t, RA));
+		NOISE(t, TRACE_COND_INIT, 1);
+	}
 	return r;
 }
 
@@ -477,13 +496,17 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_spin_init)(l, pshared);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_SPIN))
+	NOISE_BEFORE(t, TRACE_CLASS_SPIN, TRACE_SPIN_INIT);
+	r = REAL(pthread_spin_init)(l, pshared);
+	if (probe_on(t, TRACE_CLASS_SPIN)) {
 		probe_emit(
 			t, TRACE_SPIN_INIT,
 			pshared == PTHREAD_PROCESS_SHARED ? TRACE_F_PSHARED : 0,
 			r, (const void *)l, probe_now(), 0, probe_site(t, RA));
+		NOISE(t, TRACE_SPIN_INIT, 1);
+	}
 	return r;
 }
 
@@ -568,12 +591,16 @@ EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(sem_init)(s, pshared, value);
-	int e = errno;
+	int r, e;
 
-	if (probe_on(t, TRACE_CLASS_SEM))
+	NOISE_BEFORE(t, TRACE_CLASS_SEM, TRACE_SEM_INIT);
+	r = REAL(sem_init)(s, pshared, value);
+	e = errno;
+	if (probe_on(t, TRACE_CLASS_SEM)) {
 		probe_emit(t, TRACE_SEM_INIT, pshared ? TRACE_F_PSHARED : 0,
 			   r ? e : 0, s, probe_now(), 0, value);
+		NOISE(t, TRACE_SEM_INIT, 1);
+	}
 	errno = e;
 	return r;
 }

@@ -39,13 +39,24 @@ int probe_noise;
 /* The decision table, in 1/1024ths of the draws.  A process gets one of
  * these rates of "do something" from the seed: some runs barely touch the
  * schedule, some shake every fifth sync point.  Of the draws that do
- * something: 1/4 yield, 1/4 spin, 1/2 sleep. */
+ * something: 4/16 yield, 4/16 spin, 7/16 sleep, 1/16 stall. */
 static const unsigned nz_rates[] = {10, 30, 60, 120, 200};
-#define NZ_SPIN_MAX_US 50
-/* Sleeps, log-uniform from 20 to 500 us. */
+/* A thread's first sync points (startup: creating, sizing, mapping and
+ * initialising shared state, where initialisation races live) are shaken
+ * at least at this rate. */
+#define NZ_START_POINTS 32
+#define NZ_START_RATE	160
+#define NZ_SPIN_MAX_US	50
+/* Sleeps, log-uniform from 20 to 500 us: short ones reorder, long ones
+ * let another process run through a whole critical section. */
 static const unsigned nz_sleeps[] = {20,  25,  31,  38,	 47,  58,  72,	89,
 				     110, 136, 168, 208, 257, 318, 393, 500};
 #define NZ_NSLEEPS (sizeof(nz_sleeps) / sizeof(nz_sleeps[0]))
+/* Stalls, 1 to 10 ms: long enough for a peer to fill a ring or outlast a
+ * timeout while this thread is away (a preemption, a page fault storm). */
+static const unsigned nz_stalls[] = {1000, 1400, 2000, 2800,
+				     4000, 5600, 8000, 10000};
+#define NZ_NSTALLS (sizeof(nz_stalls) / sizeof(nz_stalls[0]))
 /* Sleep budget per thread: past it the rate drops 16-fold, so that a long
  * program is still perturbed but not slowed down for ever. */
 #define NZ_BUDGET_US 1000000ULL
@@ -243,7 +254,9 @@ static void nz_spin(unsigned us)
 		__builtin_ia32_pause();
 }
 
-static const char *const nz_kind[] = {"nothing", "yield", "spin", "sleep"};
+enum { NZ_NOTHING, NZ_YIELD, NZ_SPIN, NZ_SLEEP, NZ_STALL };
+static const char *const nz_kind[] = {"nothing", "yield", "spin", "sleep",
+				      "stall"};
 
 void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 {
@@ -258,21 +271,27 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 	n = t->nz_count++;
 	r = nz_draw(t->nz_key, n);
 	rate = N.rate;
+	if (n < NZ_START_POINTS && rate < NZ_START_RATE)
+		rate = NZ_START_RATE;
 	if (t->nz_slept_us > NZ_BUDGET_US)
 		rate = rate / 16 + 1;
 	if ((r & 1023) >= rate) {
 		errno = saved;
 		return;
 	}
-	/* Bits 10-11: the kind; from bit 12: the duration.  Sleeps are
-	 * log-uniform from 20 to 500 us: short ones reorder, long ones let
-	 * another process run through a whole critical section. */
-	kind = (unsigned)(r >> 10) & 3;
-	kind = kind == 0 ? 1 : kind == 1 ? 2 : 3;
-	if (kind == 2) {
-		us = 1 + (unsigned)((r >> 12) % NZ_SPIN_MAX_US);
-	} else if (kind == 3) {
-		us = nz_sleeps[(r >> 12) % NZ_NSLEEPS];
+	/* Bits 10-13: the kind; from bit 16: the duration. */
+	kind = (unsigned)(r >> 10) & 15;
+	kind = kind < 4	   ? NZ_YIELD
+	       : kind < 8  ? NZ_SPIN
+	       : kind < 15 ? NZ_SLEEP
+			   : NZ_STALL;
+	if (kind == NZ_SPIN) {
+		us = 1 + (unsigned)((r >> 16) % NZ_SPIN_MAX_US);
+	} else if (kind == NZ_SLEEP) {
+		us = nz_sleeps[(r >> 16) % NZ_NSLEEPS];
+		t->nz_slept_us += us;
+	} else if (kind == NZ_STALL) {
+		us = nz_stalls[(r >> 16) % NZ_NSTALLS];
 		t->nz_slept_us += us;
 	}
 	if (N.log) {
@@ -285,12 +304,13 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 			trace_op_name(op));
 		nz_log(line, (size_t)len);
 	}
-	if (kind == 1) {
+	if (kind == NZ_YIELD) {
 		sched_yield();
-	} else if (kind == 2) {
+	} else if (kind == NZ_SPIN) {
 		nz_spin(us);
 	} else {
-		struct timespec ts = {0, (long)us * 1000};
+		struct timespec ts = {us / 1000000,
+				      (long)(us % 1000000) * 1000};
 		nanosleep(&ts, NULL);
 	}
 	errno = saved;
