@@ -46,6 +46,15 @@ struct probe_thread {
 		uint64_t key;
 		uint32_t id;
 	} sites[PROBE_SITE_CACHE];
+	/* schedule noise (probe_noise.c) */
+	bool nz_ready;	   /* nz_key is set */
+	bool nz_has_index; /* nz_tindex is known */
+	uint32_t nz_forks; /* forks made by this thread */
+	uint64_t nz_key;   /* hash(seed, process, exec gen, thread) */
+	uint64_t nz_count; /* sync points passed */
+	uint64_t nz_tindex;
+	uint64_t nz_threads; /* threads created by this thread */
+	uint64_t nz_slept_us;
 };
 
 extern __thread struct probe_thread probe_tls
@@ -278,6 +287,53 @@ void probe_map_move(void *old, size_t oldlen, void *new,
 void probe_map_sysv(int shmid, const void *addr) PROBE_HIDDEN;
 /* Record the mapping glibc made for the named semaphore NAME at SEM. */
 void probe_map_sem(const char *name, const sem_t *sem) PROBE_HIDDEN;
+
+/* ---- schedule noise (probe_noise.c) ------------------------------------ */
+
+/* Non-zero when SHMFUZZ_STRATEGY=noise: perturb at sync points. */
+extern int probe_noise PROBE_HIDDEN;
+
+/* Read the fuzzer's variables; turn noise on for "noise" (once, at init,
+ * after the trace file exists).  DIR is SHMPROBE_DIR. */
+void probe_noise_init(const char *dir) PROBE_HIDDEN;
+
+/* Draw this thread's next decision and carry it out (yield, spin, sleep
+ * or nothing).  OP is the trace op of the call, AFTER 0 before it, 1
+ * after it.  Keeps errno. */
+void probe_noise_slow(struct probe_thread *t, unsigned op,
+		      unsigned after) PROBE_HIDDEN;
+
+/* A sync point: nothing but one load and a branch when noise is off. */
+#define NOISE(t, op, after)                                   \
+	do {                                                  \
+		if (unlikely(probe_noise))                    \
+			probe_noise_slow((t), (op), (after)); \
+	} while (0)
+
+/* fork: before (in the forking thread), in the parent after, in the child
+ * (which takes its process index from the forking thread's). */
+void probe_noise_prefork(struct probe_thread *t) PROBE_HIDDEN;
+void probe_noise_parent(struct probe_thread *t) PROBE_HIDDEN;
+void probe_noise_child(struct probe_thread *t) PROBE_HIDDEN;
+
+/* pthread_create under noise: the new thread learns its index. */
+int probe_noise_create(struct probe_thread *t, pthread_t *th,
+		       const pthread_attr_t *a, void *(*fn)(void *),
+		       void *arg) PROBE_HIDDEN;
+
+/* "SHMPROBE_PINDEX=..." for an exec'd image, NULL when noise is off. */
+const char *probe_noise_env(void) PROBE_HIDDEN;
+
+/* ---- objects created (SHMPROBE_DIR/created.PID.txt) -----------------------
+ */
+
+/* Is the probe recording (SHMPROBE_DIR set, file made)?  The created-object
+ * checks cost a syscall, paid only then. */
+bool probe_active(void) PROBE_HIDDEN;
+
+/* Append LINE (e.g. "/name", "sem:/name", "sysv:ID") to this process's
+ * created file. */
+void probe_created(const char *line) PROBE_HIDDEN;
 
 /* ---- processes
  * --------------------------------------------------------------- */

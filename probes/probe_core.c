@@ -38,6 +38,8 @@
 __thread struct probe_thread probe_tls
 	__attribute__((tls_model("initial-exec")));
 unsigned probe_mask;
+/* Next to probe_mask: the hooks read both, one cache line. */
+int probe_noise;
 int probe_backtrace = 1;
 bool probe_tsc;
 double probe_ns_per_tick = 1.0;
@@ -59,6 +61,7 @@ static struct {
 
 static char exec_env_dir[1100];
 static char exec_env_preload[8192];
+static char exec_env_pindex[96];
 
 /* ---- resolving ----------------------------------------------------------- */
 
@@ -774,6 +777,37 @@ __attribute__((noinline)) uint32_t probe_stack_slow(struct probe_thread *t)
 	return id;
 }
 
+/* ---- objects created
+ * ------------------------------------------------------------- */
+
+bool probe_active(void)
+{
+	return P.hdr != NULL;
+}
+
+void probe_created(const char *line)
+{
+	char path[1100], buf[600];
+	int fd, n, saved = errno;
+
+	if (!P.hdr)
+		return;
+	snprintf(path, sizeof(path), "%s/created.%d.txt", P.dir, (int)getpid());
+	n = snprintf(buf, sizeof(buf), "%s\n", line);
+	if (n >= (int)sizeof(buf))
+		goto out;
+	/* Opened per line (objects are created rarely): a descriptor kept
+	 * open could be closed by the program and its number reused. */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto out;
+	if (write(fd, buf, (size_t)n) < 0)
+		diag("cannot write %s: %s", path, strerror(errno));
+	close(fd);
+out:
+	errno = saved;
+}
+
 /* ---- process life
  * ----------------------------------------------------------------- */
 
@@ -800,9 +834,18 @@ static bool env_has(char *const envp[], const char *var, const char *value)
 	return false;
 }
 
+static bool env_has_exact(char *const envp[], const char *entry)
+{
+	for (int i = 0; envp && envp[i]; i++) {
+		if (!strcmp(envp[i], entry))
+			return true;
+	}
+	return false;
+}
+
 char *const *probe_exec_env(char *const envp[])
 {
-	const char *old = NULL;
+	const char *old = NULL, *pindex = probe_noise_env();
 	size_t n = 0, sz;
 	char **copy;
 	int j = 0;
@@ -810,11 +853,12 @@ char *const *probe_exec_env(char *const envp[])
 	if (!P.inited || !P.dir[0] || !P.self[0])
 		return envp;
 	if (env_has(envp, "SHMPROBE_DIR", NULL) &&
-	    env_has(envp, "LD_PRELOAD", "libshmprobe"))
+	    env_has(envp, "LD_PRELOAD", "libshmprobe") &&
+	    (!pindex || env_has_exact(envp, pindex)))
 		return envp;
 	while (envp && envp[n])
 		n++;
-	sz = (n + 3) * sizeof(char *);
+	sz = (n + 4) * sizeof(char *);
 	/* No malloc: this may run in a vfork child. */
 	copy = REAL(mmap)(NULL, sz, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -824,7 +868,8 @@ char *const *probe_exec_env(char *const envp[])
 		if (!strncmp(envp[i], "LD_PRELOAD=", 11))
 			old = envp[i] + 11;
 		if (!strncmp(envp[i], "SHMPROBE_DIR=", 13) ||
-		    !strncmp(envp[i], "LD_PRELOAD=", 11))
+		    !strncmp(envp[i], "LD_PRELOAD=", 11) ||
+		    (pindex && !strncmp(envp[i], "SHMPROBE_PINDEX=", 16)))
 			continue;
 		copy[j++] = envp[i];
 	}
@@ -838,6 +883,10 @@ char *const *probe_exec_env(char *const envp[])
 			 "LD_PRELOAD=%s%s%s", P.self, old && *old ? ":" : "",
 			 old ? old : "");
 	copy[j++] = exec_env_preload;
+	if (pindex) {
+		copy_str(exec_env_pindex, sizeof(exec_env_pindex), pindex);
+		copy[j++] = exec_env_pindex;
+	}
 	copy[j] = NULL;
 	return copy;
 }
@@ -847,12 +896,14 @@ char *const *probe_exec_env(char *const envp[])
 
 static void atfork_prepare(void)
 {
+	probe_noise_prefork(&probe_tls);
 	lock_maps();
 }
 
 static void atfork_parent(void)
 {
 	unlock_maps();
+	probe_noise_parent(&probe_tls);
 }
 
 /* The child: a file of its own, with the mappings it inherited. */
@@ -868,6 +919,7 @@ static void atfork_child(void)
 	if (!old)
 		return;
 	probe_mask = 0;
+	probe_noise_child(t);
 	memset(t, 0, sizeof(*t));
 	P.hdr = NULL;
 	if (file_create() < 0) {
@@ -925,6 +977,7 @@ __attribute__((constructor)) static void probe_init(void)
 	scan_code_maps();
 	unlock_maps();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	probe_noise_init(P.dir);
 	probe_mask = P.events;
 	errno = saved;
 }

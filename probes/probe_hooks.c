@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -25,6 +26,13 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define RA     __builtin_return_address(0)
+
+/* Noise before an initialisation (not itself recorded before the call). */
+#define NOISE_BEFORE(t, cls, op)                                   \
+	do {                                                       \
+		if (unlikely(probe_noise) && probe_on((t), (cls))) \
+			probe_noise_slow((t), (op), 0);            \
+	} while (0)
 
 /* Mutex type bits, from the mutex itself: the process that locks a shared
  * mutex is often not the one that initialised it. */
@@ -50,11 +58,15 @@ static inline unsigned mutex_flags(const pthread_mutex_t *m)
 EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_mutex_init)(m, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_MUTEX))
+	NOISE_BEFORE(t, TRACE_CLASS_MUTEX, TRACE_MUTEX_INIT);
+	r = REAL(pthread_mutex_init)(m, a);
+	if (probe_on(t, TRACE_CLASS_MUTEX)) {
 		probe_emit(t, TRACE_MUTEX_INIT, r ? 0 : mutex_flags(m), r, m,
 			   probe_now(), 0, probe_site(t, RA));
+		NOISE(t, TRACE_MUTEX_INIT, 1);
+	}
 	return r;
 }
 
@@ -90,6 +102,7 @@ static inline bool mutex_busy(const pthread_mutex_t *m)
 		uint64_t t0_ = 0, t1_;                                      \
 		uint32_t w_ = 0;                                            \
 		int r_;                                                     \
+		NOISE(t, TRACE_MUTEX_LOCK, 0);                              \
 		if (unlikely(mutex_busy(m))) {                              \
 			t0_ = probe_now();                                  \
 			probe_emit(t, TRACE_MUTEX_BLOCK, fl_, 0, m, t0_, 0, \
@@ -102,6 +115,7 @@ static inline bool mutex_busy(const pthread_mutex_t *m)
 			w_ = probe_wait(t1_ - t0_);                         \
 		probe_emit(t, TRACE_MUTEX_LOCK, fl_, r_, m, t1_, w_,        \
 			   PROBE_STACK(t, RA));                             \
+		NOISE(t, TRACE_MUTEX_LOCK, 1);                              \
 		return r_;                                                  \
 	} while (0)
 
@@ -144,11 +158,13 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return REAL(pthread_mutex_trylock)(m);
+	NOISE(t, TRACE_MUTEX_TRYLOCK, 0);
 	r = REAL(pthread_mutex_trylock)(m);
 	ts = probe_now_after();
 	probe_emit(t, TRACE_MUTEX_TRYLOCK, mutex_flags(m), r, m, ts, 0,
 		   r == 0 || r == EOWNERDEAD ? PROBE_STACK(t, RA)
 					     : probe_site(t, RA));
+	NOISE(t, TRACE_MUTEX_TRYLOCK, 1);
 	return r;
 }
 
@@ -164,11 +180,13 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return REAL(pthread_mutex_unlock)(m);
+	NOISE(t, TRACE_MUTEX_UNLOCK, 0);
 	fl = mutex_flags(m);
 	ev = probe_emit(t, TRACE_MUTEX_UNLOCK, fl, 0, m, probe_now(), 0,
 			probe_site(t, RA));
 	r = REAL(pthread_mutex_unlock)(m);
 	probe_result(ev, r);
+	NOISE(t, TRACE_MUTEX_UNLOCK, 1);
 	return r;
 }
 
@@ -190,11 +208,15 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l,
 			       const pthread_rwlockattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_rwlock_init)(l, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_RWLOCK))
+	NOISE_BEFORE(t, TRACE_CLASS_RWLOCK, TRACE_RW_INIT);
+	r = REAL(pthread_rwlock_init)(l, a);
+	if (probe_on(t, TRACE_CLASS_RWLOCK)) {
 		probe_emit(t, TRACE_RW_INIT, 0, r, l, probe_now(), 0,
 			   probe_site(t, RA));
+		NOISE(t, TRACE_RW_INIT, 1);
+	}
 	return r;
 }
 
@@ -217,7 +239,9 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		unsigned fl_ = 0;                                           \
 		uint64_t t0_, t1_;                                          \
 		uint32_t w_ = 0;                                            \
-		int r_ = trycall;                                           \
+		int r_;                                                     \
+		NOISE(t, op, 0);                                            \
+		r_ = trycall;                                               \
 		if (r_ == EBUSY) {                                          \
 			t0_ = probe_now();                                  \
 			probe_emit(t, TRACE_RW_BLOCK, 0, 0, l, t0_, 0,      \
@@ -230,6 +254,7 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 			t1_ = probe_now_after();                            \
 		}                                                           \
 		probe_emit(t, op, fl_, r_, l, t1_, w_, PROBE_STACK(t, RA)); \
+		NOISE(t, op, 1);                                            \
 		return r_;                                                  \
 	} while (0)
 
@@ -308,9 +333,11 @@ EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_tryrdlock)(l);
+	NOISE(t, TRACE_RW_TRYRDLOCK, 0);
 	r = REAL(pthread_rwlock_tryrdlock)(l);
 	probe_emit(t, TRACE_RW_TRYRDLOCK, 0, r, l, probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
+	NOISE(t, TRACE_RW_TRYRDLOCK, 1);
 	return r;
 }
 
@@ -321,9 +348,11 @@ EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_trywrlock)(l);
+	NOISE(t, TRACE_RW_TRYWRLOCK, 0);
 	r = REAL(pthread_rwlock_trywrlock)(l);
 	probe_emit(t, TRACE_RW_TRYWRLOCK, 0, r, l, probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
+	NOISE(t, TRACE_RW_TRYWRLOCK, 1);
 	return r;
 }
 
@@ -335,10 +364,12 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_unlock)(l);
+	NOISE(t, TRACE_RW_UNLOCK, 0);
 	ev = probe_emit(t, TRACE_RW_UNLOCK, 0, 0, l, probe_now(), 0,
 			probe_site(t, RA));
 	r = REAL(pthread_rwlock_unlock)(l);
 	probe_result(ev, r);
+	NOISE(t, TRACE_RW_UNLOCK, 1);
 	return r;
 }
 
@@ -348,11 +379,15 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_cond_init)(c, a);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_COND))
+	NOISE_BEFORE(t, TRACE_CLASS_COND, TRACE_COND_INIT);
+	r = REAL(pthread_cond_init)(c, a);
+	if (probe_on(t, TRACE_CLASS_COND)) {
 		probe_emit(t, TRACE_COND_INIT, 0, r, c, probe_now(), 0,
 			   probe_site(t, RA));
+		NOISE(t, TRACE_COND_INIT, 1);
+	}
 	return r;
 }
 
@@ -373,8 +408,10 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 	do {                                                                 \
 		unsigned fl_ = mutex_flags(m) | TRACE_F_COND;                \
 		bool mu_ = probe_on(t, TRACE_CLASS_MUTEX);                   \
-		uint64_t t0_ = probe_now(), t1_;                             \
+		uint64_t t0_, t1_;                                           \
 		int r_;                                                      \
+		NOISE(t, TRACE_COND_WAIT, 0);                                \
+		t0_ = probe_now();                                           \
 		if (mu_)                                                     \
 			probe_emit(t, TRACE_MUTEX_UNLOCK, fl_, 0, m, t0_, 0, \
 				   probe_site(t, RA));                       \
@@ -386,6 +423,7 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 			probe_emit(t, TRACE_MUTEX_LOCK, fl_,                 \
 				   r_ == EOWNERDEAD ? r_ : 0, m, t1_, 0,     \
 				   PROBE_STACK(t, RA));                      \
+		NOISE(t, TRACE_COND_WAIT, 1);                                \
 		return r_;                                                   \
 	} while (0)
 
@@ -428,9 +466,11 @@ EXPORT int pthread_cond_signal(pthread_cond_t *c)
 
 	if (!probe_on(t, TRACE_CLASS_COND))
 		return REAL(pthread_cond_signal)(c);
+	NOISE(t, TRACE_COND_SIGNAL, 0);
 	ts = probe_now();
 	r = REAL(pthread_cond_signal)(c);
 	probe_emit(t, TRACE_COND_SIGNAL, 0, r, c, ts, 0, probe_site(t, RA));
+	NOISE(t, TRACE_COND_SIGNAL, 1);
 	return r;
 }
 
@@ -442,9 +482,11 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 	if (!probe_on(t, TRACE_CLASS_COND))
 		return REAL(pthread_cond_broadcast)(c);
+	NOISE(t, TRACE_COND_BROADCAST, 0);
 	ts = probe_now();
 	r = REAL(pthread_cond_broadcast)(c);
 	probe_emit(t, TRACE_COND_BROADCAST, 0, r, c, ts, 0, probe_site(t, RA));
+	NOISE(t, TRACE_COND_BROADCAST, 1);
 	return r;
 }
 
@@ -454,13 +496,17 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_spin_init)(l, pshared);
+	int r;
 
-	if (probe_on(t, TRACE_CLASS_SPIN))
+	NOISE_BEFORE(t, TRACE_CLASS_SPIN, TRACE_SPIN_INIT);
+	r = REAL(pthread_spin_init)(l, pshared);
+	if (probe_on(t, TRACE_CLASS_SPIN)) {
 		probe_emit(
 			t, TRACE_SPIN_INIT,
 			pshared == PTHREAD_PROCESS_SHARED ? TRACE_F_PSHARED : 0,
 			r, (const void *)l, probe_now(), 0, probe_site(t, RA));
+		NOISE(t, TRACE_SPIN_INIT, 1);
+	}
 	return r;
 }
 
@@ -489,6 +535,7 @@ EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_SPIN))
 		return REAL(pthread_spin_lock)(l);
+	NOISE(t, TRACE_SPIN_LOCK, 0);
 	r = REAL(pthread_spin_trylock)(l);
 	if (r == EBUSY) {
 		t0 = probe_now();
@@ -501,6 +548,7 @@ EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 	}
 	probe_emit(t, TRACE_SPIN_LOCK, fl, r, (const void *)l, t1, w,
 		   PROBE_STACK(t, RA));
+	NOISE(t, TRACE_SPIN_LOCK, 1);
 	return r;
 }
 
@@ -511,10 +559,12 @@ EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_SPIN))
 		return REAL(pthread_spin_trylock)(l);
+	NOISE(t, TRACE_SPIN_TRYLOCK, 0);
 	r = REAL(pthread_spin_trylock)(l);
 	probe_emit(t, TRACE_SPIN_TRYLOCK, 0, r, (const void *)l,
 		   probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
+	NOISE(t, TRACE_SPIN_TRYLOCK, 1);
 	return r;
 }
 
@@ -526,10 +576,12 @@ EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_SPIN))
 		return REAL(pthread_spin_unlock)(l);
+	NOISE(t, TRACE_SPIN_UNLOCK, 0);
 	ev = probe_emit(t, TRACE_SPIN_UNLOCK, 0, 0, (const void *)l,
 			probe_now(), 0, probe_site(t, RA));
 	r = REAL(pthread_spin_unlock)(l);
 	probe_result(ev, r);
+	NOISE(t, TRACE_SPIN_UNLOCK, 1);
 	return r;
 }
 
@@ -539,12 +591,16 @@ EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(sem_init)(s, pshared, value);
-	int e = errno;
+	int r, e;
 
-	if (probe_on(t, TRACE_CLASS_SEM))
+	NOISE_BEFORE(t, TRACE_CLASS_SEM, TRACE_SEM_INIT);
+	r = REAL(sem_init)(s, pshared, value);
+	e = errno;
+	if (probe_on(t, TRACE_CLASS_SEM)) {
 		probe_emit(t, TRACE_SEM_INIT, pshared ? TRACE_F_PSHARED : 0,
 			   r ? e : 0, s, probe_now(), 0, value);
+		NOISE(t, TRACE_SEM_INIT, 1);
+	}
 	errno = e;
 	return r;
 }
@@ -571,6 +627,7 @@ EXPORT int sem_destroy(sem_t *s)
 		unsigned fl_ = 0;                                           \
 		uint64_t t0_ = 0, t1_;                                      \
 		uint32_t w_ = 0;                                            \
+		NOISE(t, TRACE_SEM_WAIT, 0);                                \
 		sem_getvalue(s, &v_);                                       \
 		if (unlikely(v_ <= 0)) {                                    \
 			t0_ = probe_now();                                  \
@@ -586,6 +643,7 @@ EXPORT int sem_destroy(sem_t *s)
 			w_ = probe_wait(t1_ - t0_);                         \
 		probe_emit(t, TRACE_SEM_WAIT, fl_, r_ < 0 ? e_ : 0, s, t1_, \
 			   w_, probe_site(t, RA));                          \
+		NOISE(t, TRACE_SEM_WAIT, 1);                                \
 		errno = e_;                                                 \
 		return r_;                                                  \
 	} while (0)
@@ -629,10 +687,12 @@ EXPORT int sem_trywait(sem_t *s)
 
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return REAL(sem_trywait)(s);
+	NOISE(t, TRACE_SEM_TRYWAIT, 0);
 	r = REAL(sem_trywait)(s);
 	e = errno;
 	probe_emit(t, TRACE_SEM_TRYWAIT, 0, r < 0 ? e : 0, s, probe_now_after(),
 		   0, probe_site(t, RA));
+	NOISE(t, TRACE_SEM_TRYWAIT, 1);
 	errno = e;
 	return r;
 }
@@ -645,6 +705,7 @@ EXPORT int sem_post(sem_t *s)
 
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return REAL(sem_post)(s);
+	NOISE(t, TRACE_SEM_POST, 0);
 	e = errno;
 	sem_getvalue(s, &v); /* not interposed: reads the word */
 	errno = e;
@@ -655,8 +716,38 @@ EXPORT int sem_post(sem_t *s)
 	e = errno;
 	if (r < 0)
 		probe_result(ev, e);
+	NOISE(t, TRACE_SEM_POST, 1);
 	errno = e;
 	return r;
+}
+
+/* Did an open with O_CREAT (IPC_CREAT) create the object?  With the
+ * EXCL flag, yes when it succeeds; without, when the object was not there
+ * just before the call (a creator racing with us between the look and the
+ * call is a process of the same run, which records it too).  Objects the
+ * run created are listed in created.PID.txt for shmfuzz to remove. */
+static bool absent_before(const char *prefix, const char *name)
+{
+	char path[600];
+	int e = errno;
+	bool absent;
+
+	while (*name == '/')
+		name++;
+	snprintf(path, sizeof(path), "/dev/shm/%s%s", prefix, name);
+	absent = access(path, F_OK) < 0 && errno == ENOENT;
+	errno = e;
+	return absent;
+}
+
+static void note_created(const char *kind, const char *name)
+{
+	char line[600];
+
+	while (*name == '/')
+		name++;
+	snprintf(line, sizeof(line), "%s/%s", kind, name);
+	probe_created(line);
 }
 
 EXPORT sem_t *sem_open(const char *name, int oflag, ...)
@@ -664,6 +755,7 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	struct probe_thread *t = &probe_tls;
 	mode_t mode = 0;
 	unsigned value = 0;
+	bool creat, fresh;
 	sem_t *s;
 	int e;
 
@@ -674,8 +766,12 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		value = va_arg(ap, unsigned);
 		va_end(ap);
 	}
+	creat = (oflag & O_CREAT) && probe_active();
+	fresh = creat && ((oflag & O_EXCL) || absent_before("sem.", name));
 	s = REAL(sem_open)(name, oflag, mode, value);
 	e = errno;
+	if (s != SEM_FAILED && fresh)
+		note_created("sem:", name);
 	if (probe_on(t, TRACE_CLASS_SEM)) {
 		if (s != SEM_FAILED)
 			probe_map_sem(name, s);
@@ -719,11 +815,21 @@ EXPORT int sem_unlink(const char *name)
 EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(shm_open)(name, oflag, mode), e = errno;
+	bool creat = (oflag & O_CREAT) && probe_active();
+	bool fresh = creat && ((oflag & O_EXCL) || absent_before("", name));
+	int r, e;
 
 	if (probe_on(t, TRACE_CLASS_SHM))
+		NOISE(t, TRACE_SHM_OPEN, 0);
+	r = REAL(shm_open)(name, oflag, mode);
+	e = errno;
+	if (r >= 0 && fresh)
+		note_created("", name);
+	if (probe_on(t, TRACE_CLASS_SHM)) {
 		probe_emit(t, TRACE_SHM_OPEN, 0, r < 0 ? e : 0, NULL,
 			   probe_now(), 0, (uint32_t)r);
+		NOISE(t, TRACE_SHM_OPEN, 1);
+	}
 	errno = e;
 	return r;
 }
@@ -755,15 +861,31 @@ static void *mmap_common(void *r, size_t len, int prot, int flags, int fd,
 		else if (r == MAP_FAILED)
 			probe_emit(t, TRACE_MMAP, 0, e, NULL, probe_now(), 0,
 				   (uint32_t)(len >> 10));
+		if ((flags & MAP_TYPE) != MAP_PRIVATE)
+			NOISE(t, TRACE_MMAP, 1);
 	}
 	errno = e;
 	return r;
 }
 
+/* Noise before mapping shared memory (private mappings are malloc's
+ * business, not a synchronisation point). */
+static inline void mmap_before(int flags)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (unlikely(probe_noise) && (flags & MAP_TYPE) != MAP_PRIVATE &&
+	    probe_on(t, TRACE_CLASS_SHM))
+		probe_noise_slow(t, TRACE_MMAP, 0);
+}
+
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off)
 {
-	void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
+	void *r;
+
+	mmap_before(flags);
+	r = REAL(mmap)(addr, len, prot, flags, fd, off);
 
 	return mmap_common(r, len, prot, flags, fd, off);
 }
@@ -771,7 +893,10 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off)
 {
-	void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
+	void *r;
+
+	mmap_before(flags);
+	r = REAL(mmap64)(addr, len, prot, flags, fd, off);
 
 	return mmap_common(r, len, prot, flags, fd, off);
 }
@@ -818,12 +943,18 @@ EXPORT void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 EXPORT int ftruncate(int fd, off_t len)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(ftruncate)(fd, len), e = errno;
+	int r, e;
 
 	if (probe_on(t, TRACE_CLASS_SHM))
+		NOISE(t, TRACE_FTRUNCATE, 0);
+	r = REAL(ftruncate)(fd, len);
+	e = errno;
+	if (probe_on(t, TRACE_CLASS_SHM)) {
 		probe_emit(t, TRACE_FTRUNCATE, 0, r < 0 ? e : 0,
 			   (void *)(uintptr_t)fd, probe_now(), 0,
 			   (uint32_t)(len >> 10));
+		NOISE(t, TRACE_FTRUNCATE, 1);
+	}
 	errno = e;
 	return r;
 }
@@ -831,12 +962,18 @@ EXPORT int ftruncate(int fd, off_t len)
 EXPORT int ftruncate64(int fd, off_t len)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(ftruncate64)(fd, len), e = errno;
+	int r, e;
 
 	if (probe_on(t, TRACE_CLASS_SHM))
+		NOISE(t, TRACE_FTRUNCATE, 0);
+	r = REAL(ftruncate64)(fd, len);
+	e = errno;
+	if (probe_on(t, TRACE_CLASS_SHM)) {
 		probe_emit(t, TRACE_FTRUNCATE, 0, r < 0 ? e : 0,
 			   (void *)(uintptr_t)fd, probe_now(), 0,
 			   (uint32_t)(len >> 10));
+		NOISE(t, TRACE_FTRUNCATE, 1);
+	}
 	errno = e;
 	return r;
 }
@@ -844,8 +981,22 @@ EXPORT int ftruncate64(int fd, off_t len)
 EXPORT int shmget(key_t key, size_t size, int flg)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(shmget)(key, size, flg), e = errno;
+	bool fresh = false;
+	int r, e;
 
+	if ((flg & IPC_CREAT) && probe_active()) {
+		e = errno;
+		fresh = key == IPC_PRIVATE || (flg & IPC_EXCL) ||
+			(REAL(shmget)(key, 0, 0) < 0 && errno == ENOENT);
+		errno = e;
+	}
+	r = REAL(shmget)(key, size, flg);
+	e = errno;
+	if (r >= 0 && fresh) {
+		char line[32];
+		snprintf(line, sizeof(line), "sysv:%d", r);
+		probe_created(line);
+	}
 	if (probe_on(t, TRACE_CLASS_SHM))
 		probe_emit(t, TRACE_SHMGET, 0, r < 0 ? e : 0,
 			   (void *)(uintptr_t)(unsigned)key, probe_now(), 0,
@@ -1048,7 +1199,8 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a,
 			  void *(*fn)(void *), void *arg)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = REAL(pthread_create)(th, a, fn, arg);
+	int r = unlikely(probe_noise) ? probe_noise_create(t, th, a, fn, arg)
+				      : REAL(pthread_create)(th, a, fn, arg);
 
 	if (probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_THREAD_CREATE, 0, r, r ? NULL : (void *)*th,
