@@ -416,6 +416,29 @@ static uint64_t held_pop(struct thread *t, int lock)
 	return 0;
 }
 
+static bool held_has(const struct thread *t, int lock)
+{
+	for (int i = 0; i < t->nheld; i++)
+		if (t->held[i].lock == lock)
+			return true;
+	return false;
+}
+
+/* Account a hold that began at SINCE (0: unknown) and ends at TICKS. */
+static void release_hold(struct model *m, struct lockstat *l, uint64_t since,
+			 uint64_t ticks)
+{
+	uint64_t hold;
+
+	if (!since || ticks < since)
+		return;
+	hold = trace_reader_dur_ns(m->r, ticks - since);
+	l->hold_total += hold;
+	if (hold > l->hold_max)
+		l->hold_max = hold;
+	hist_add(l->hold, hold);
+}
+
 /* T takes (or tries to, blocking) lock LI: an edge from every lock it
  * holds.  The attempt is enough: a deadlock is an attempt that never
  * completes. */
@@ -460,8 +483,9 @@ static void acquired(struct model *m, int li, int ti,
 		add_edges(m, t, li, ev->aux);
 	if (l->kind != SYNC_RWLOCK || ev->op == TRACE_RW_WRLOCK ||
 	    ev->op == TRACE_RW_TRYWRLOCK) {
-		if (l->owner >= 0 && l->owner != ti)
-			held_pop(&m->threads[l->owner], li);
+		/* The previous holder keeps its open acquisition until its own
+		 * unlock: with clocks a little apart on two CPUs, that unlock
+		 * can sort after this acquisition. */
 		l->owner = ti;
 		l->owner_since = ticks;
 		l->depth = 0;
@@ -476,9 +500,17 @@ static void released(struct model *m, int li, int ti,
 {
 	struct lockstat *l = &m->locks[li];
 	struct thread *t = &m->threads[ti];
-	uint64_t since, hold;
+	uint64_t since;
 	bool rw = l->kind == SYNC_RWLOCK;
 
+	/* An unlock by a thread whose own acquisition is still open is
+	 * fine whoever the model thinks owns the lock now: the events of two
+	 * threads were merely sorted out of order (see acquired()). */
+	if (!rw && l->owner != ti && held_has(t, li)) {
+		if (!ev->result)
+			release_hold(m, l, held_pop(t, li), ticks);
+		return;
+	}
 	if (!rw && l->owner < 0) {
 		misuse(m, "unlock-not-held", li, t->proc, t->tid, -1, ev->aux,
 		       ticks, ev->result ? strerror(ev->result) : NULL);
@@ -512,13 +544,7 @@ static void released(struct model *m, int li, int ti,
 		       ticks, NULL);
 		return;
 	}
-	if (since && ticks >= since) {
-		hold = trace_reader_dur_ns(m->r, ticks - since);
-		l->hold_total += hold;
-		if (hold > l->hold_max)
-			l->hold_max = hold;
-		hist_add(l->hold, hold);
-	}
+	release_hold(m, l, since, ticks);
 	if (l->owner == ti)
 		l->owner = -1;
 }
