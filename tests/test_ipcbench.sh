@@ -163,7 +163,10 @@ if "$BIN/shmscope" layout "$LAYOUT" >/dev/null 2>&1; then
 	pid=$T_LAST
 	t_wait_for 5000 pgrep -P "$pid" >/dev/null || t_fail "no child"
 	"$BIN/shmscope" --once --json -l "$LAYOUT" "/ipcbench-$pid-0" \
-		>"$T/out" 2>"$T/err" || t_fail "shmscope exit $?: $(cat "$T/err")"
+		>"$T/out" 2>"$T/err"
+	# 3: a @check failed, which a moving ring may show (see below)
+	st=$?
+	[ "$st" = 0 ] || [ "$st" = 3 ] || t_fail "shmscope exit $st: $(cat "$T/err")"
 	# Only the @expect checks are asserted: a snapshot of a ring that is
 	# moving reads its counters one after the other, so a sum of two of
 	# them may be off by one.
