@@ -162,6 +162,13 @@ if "$BIN/shmscope" layout "$LAYOUT" >/dev/null 2>&1; then
 	t_spawn "$IB" -q --only posix-shm --sizes 64 --duration 600 --dir "$T"
 	pid=$T_LAST
 	t_wait_for 5000 pgrep -P "$pid" >/dev/null || t_fail "no child"
+	# Every slot's @expect(len == 64) holds only once each slot was
+	# written: wait until both rings went round once.
+	wrapped() {
+		"$BIN/shmscope" --once --json -l "$LAYOUT" "/ipcbench-$pid-0" 2>/dev/null |
+			python3 -c 'import json,sys; v=json.load(sys.stdin)["fields"]; sys.exit(0 if all(f["value"]["write_idx"] >= 64 for f in v if f["path"].endswith(("to_child","to_parent"))) else 1)'
+	}
+	t_wait_for 10000 wrapped || t_fail "the rings never went round"
 	"$BIN/shmscope" --once --json -l "$LAYOUT" "/ipcbench-$pid-0" \
 		>"$T/out" 2>"$T/err"
 	# 3: a @check failed, which a moving ring may show (see below)
