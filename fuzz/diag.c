@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "proc.h"
 
 static const struct {
 	long nr;
@@ -93,38 +94,31 @@ static void seg_name(const char *path, char *out, size_t n)
 		snprintf(out, n, "sysv:0x%08x", key);
 	else
 		snprintf(out, n, "file:%.240s", path);
-	out[strcspn(out, " ")] = 0; /* " (deleted)" */
 }
 
 static void read_maps(struct diag_proc *p)
 {
-	char path[64], line[4400];
-	FILE *f;
+	struct proc_filter all = {.match = PROC_MATCH_ALL};
+	struct proc_maps maps = {0};
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f) && p->nmap < DIAG_MAX_MAPS) {
-		unsigned long long start, end, pgoff;
-		char perms[8], file[4096] = "";
+	if (proc_maps_scan_pid(&maps, p->pid, &all, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < maps.n && p->nmap < DIAG_MAX_MAPS; i++) {
+		const struct proc_map *pm = &maps.v[i];
 		struct diag_map *m = &p->map[p->nmap];
 
-		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]",
-			   &start, &end, perms, &pgoff, file) < 4)
-			continue;
 		/* Shared file mappings only: that is where cross-process
 		 * locks live.  Library text is mapped private. */
-		if (perms[3] != 's' || file[0] != '/')
+		if (pm->perms[3] != 's' || pm->path[0] != '/')
 			continue;
-		m->start = start;
-		m->end = end;
-		m->pgoff = pgoff;
-		seg_name(file, m->seg, sizeof(m->seg));
+		m->start = pm->start;
+		m->end = pm->end;
+		m->pgoff = pm->offset;
+		seg_name(pm->path, m->seg, sizeof(m->seg));
 		p->nmap++;
 	}
-	fclose(f);
+out:
+	proc_maps_free(&maps);
 }
 
 static void locate_futex(const struct diag_proc *p, struct diag_thread *t)
@@ -193,7 +187,6 @@ static void read_proc(struct diag_proc *p)
 	struct fuzz_pstat ps;
 	DIR *d;
 	struct dirent *de;
-	ssize_t n;
 
 	if (!fuzz_proc_stat(p->pid, 0, &ps)) {
 		p->ppid = ps.ppid;
@@ -201,11 +194,7 @@ static void read_proc(struct diag_proc *p)
 		p->state = ps.state;
 		snprintf(p->comm, sizeof(p->comm), "%s", ps.comm);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
-	n = fuzz_read_small(path, p->cmdline, sizeof(p->cmdline));
-	for (ssize_t i = 0; i < n - 1; i++)
-		if (!p->cmdline[i])
-			p->cmdline[i] = ' ';
+	proc_cmdline(p->pid, p->cmdline, sizeof(p->cmdline));
 	read_maps(p);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
 	d = opendir(path);
@@ -386,7 +375,11 @@ static void shape(const struct fuzz_diag *d, char *out, size_t n)
 				continue;
 			snprintf(seg, sizeof(seg), "%s", t->seg);
 			squash_digits(seg);
-			if (t->futex && seg[0])
+			if (t->futex && t->field[0])
+				snprintf(buf[ni], sizeof(buf[ni]),
+					 "%.20s futex %.120s", t->comm,
+					 t->field);
+			else if (t->futex && seg[0])
 				snprintf(buf[ni], sizeof(buf[ni]),
 					 "%.20s futex %.100s+%#llx", t->comm,
 					 seg, (unsigned long long)t->off);
@@ -420,7 +413,7 @@ int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
 	if (!d)
 		return -ENOMEM;
 	fuzz_diag_collect(root, d);
-	fuzz_diag_enrich(d, o);
+	fuzz_diag_enrich(d, o, dir);
 	shape(d, shp, n);
 	snprintf(path, sizeof(path), "%s/diagnosis.txt", dir);
 	f = fopen(path, "w");

@@ -7,9 +7,10 @@
  * mappings.  The writers turn that into diagnosis.txt / diagnosis.json and
  * into the "shape" that groups identical hangs.
  *
- * To extend (layout field names, decoded lock owners, wait-for cycles):
- * fill the `note` of a thread or the `extra` of the diagnosis in
- * fuzz_diag_enrich() (hooks.c); both writers print them.
+ * With a layout, fuzz_diag_enrich() (enrich.c) names each futex by its
+ * field, decodes the locks' owners and waiters, and finds wait-for cycles
+ * and dead owners: the `note` of a thread and the `extra` of the
+ * diagnosis, which both writers print.
  */
 #ifndef SHMFUZZ_DIAG_H
 #define SHMFUZZ_DIAG_H
@@ -36,12 +37,13 @@ struct diag_thread {
 	char wchan[64];
 	long nr; /* system call number; -1 none, -2 running */
 	uint64_t args[6];
-	char call[32];	/* its name, "running" or "-" */
-	bool futex;	/* blocked in a futex wait */
-	uint64_t uaddr; /* the futex word */
-	char seg[256];	/* its segment, "" when in private memory */
-	uint64_t off;	/* its offset in the segment */
-	char note[256]; /* enrich: "ring.lock held by 1234" ... */
+	char call[32];	 /* its name, "running" or "-" */
+	bool futex;	 /* blocked in a futex wait */
+	uint64_t uaddr;	 /* the futex word */
+	char seg[256];	 /* its segment, "" when in private memory */
+	uint64_t off;	 /* its offset in the segment */
+	char field[128]; /* enrich: the field of the futex, "ring.lock" */
+	char note[256];	 /* enrich: "waits on ring.lock ... held by 1234" */
 };
 
 struct diag_proc {
@@ -58,12 +60,16 @@ struct diag_proc {
 struct fuzz_diag {
 	struct diag_proc p[DIAG_MAX_PROCS];
 	int np;
-	char extra[2048]; /* enrich: findings about the whole tree */
+	char extra[8192]; /* enrich: findings about the whole tree */
 };
 
 /* Read the tree under ROOT into D.  Returns 0 or -errno. */
 int fuzz_diag_collect(pid_t root, struct fuzz_diag *d);
-/* HOOK (hooks.c): add layout and sync knowledge to D. */
-void fuzz_diag_enrich(struct fuzz_diag *d, const struct fuzz_opts *o);
+/* Add what the layout and the sync decoders know to D: the field each
+ * futex is, every sync object held or waited on with its owner and
+ * waiters, wait-for cycles, dead owners.  DIR is the run's folder (its
+ * status.txt names processes already reaped).  Nothing without -l. */
+void fuzz_diag_enrich(struct fuzz_diag *d, const struct fuzz_opts *o,
+		      const char *dir);
 
 #endif

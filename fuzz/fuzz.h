@@ -23,6 +23,10 @@
 
 #include "err.h"
 
+struct layout;
+struct snap_source;
+struct snapshot;
+
 #define FUZZ_NAME "shmfuzz"
 
 enum fuzz_strategy {
@@ -52,7 +56,8 @@ struct fuzz_opts {
 	bool quiet;
 	char **argv; /* the target: PROG ARGS, NULL-terminated */
 	int argc;
-	char probe[4096]; /* libshmprobe.so to preload; "" when none */
+	char probe[4096];    /* libshmprobe.so to preload; "" when none */
+	char shmtrace[4096]; /* shmtrace next to us, for misuse; "" none */
 };
 
 /* --- opts.c ------------------------------------------------------------ */
@@ -159,21 +164,48 @@ void fuzz_shm_snap_free(struct fuzz_shm_snap *s);
 int fuzz_shm_clean(const char *dir, const struct fuzz_shm_snap *before,
 		   time_t start, const pid_t *pids, int n);
 
-/* --- hooks.c ----------------------------------------------------------- */
+/* For each object listed in DIR/trace/created*.txt (the probe's report of
+ * what the run created: "/name", "sem:/name", "sysv:ID"; a "posix:"
+ * prefix removed), call FN; the sum of what FN returned, or -1 when there
+ * is no such file at all. */
+int fuzz_created_foreach(const char *dir, int (*fn)(void *arg, const char *obj),
+			 void *arg);
 
-/* Sample the layout's @check/@expect in the run's segments (-l, at
- * --check-hz).  0: all hold; 1: one failed, described in MSG (the
- * signature of the failure).  HOOK for the lead: wired when lib/layout
- * lands; it returns 0 until then. */
-int fuzz_hook_check(const struct fuzz_opts *o, const char *dir, char *msg,
-		    size_t n);
-/* After a run, misuse the probe reported (DIR/trace/misuse*.txt, one
- * finding per line).  0: none; 1: some, the first in MSG.  HOOK for the
- * lead: to be backed by the trace analysis of shmtrace report. */
-int fuzz_hook_misuse(const struct fuzz_opts *o, const char *dir, char *msg,
-		     size_t n);
-/* Whether -l LAYOUT can be used; 0 or -errno with E filled.  HOOK. */
-int fuzz_hook_layout_load(const char *path, struct errbuf *e);
+/* --- checks.c ---------------------------------------------------------- */
+
+/* Parse -l PATH once, for every run; 0 or -EINVAL with E filled. */
+int fuzz_layout_load(const char *path, struct errbuf *e);
+/* The layout of -l, or NULL. */
+const struct layout *fuzz_layout_get(void);
+/* In a run's supervisor: sample every @check/@expect of the layout in the
+ * run's segments (the root's @segment, else those the run created or maps
+ * that are big enough).  0: none failed for sure; 1: one failed and was
+ * confirmed by re-sampling (see checks.c), its expression into MSG and its
+ * segment with the values of the fields it names into WHERE ("/ring where
+ * write_idx = 40, read_idx = 3"). */
+int fuzz_checks_sample(const struct fuzz_opts *o, const char *dir, char *msg,
+		       size_t n, char *where, size_t wn);
+/* Whether every @expect of the layout holds in SNAP, the last snapshot of
+ * SRC (true without any): the sign that a segment is the one the layout
+ * describes, and initialised. */
+bool fuzz_expects_hold(const struct snap_source *src,
+		       const struct snapshot *snap);
+/* Detach from every segment the sampler attached to. */
+void fuzz_checks_close(void);
+
+/* --- misuse.c ------------------------------------------------------------ */
+
+/* After a run: `shmtrace report --json [-l LAYOUT] DIR/trace` into
+ * DIR/report.json.  0: no misuse (or no trace, no shmtrace); 1: misuse,
+ * the first as "KIND LOCK" into SIG (digits of an unnamed segment
+ * squashed) and as prose into WHAT. */
+int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
+		      size_t sn, char *what, size_t wn);
+/* Read the "misuse" array of a report's JSON (LEN bytes): the number of
+ * entries that fail a run (all but "died-holding", see misuse.c), the first
+ * described as above, or -EINVAL when malformed. */
+int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
+		      char *what, size_t wn);
 
 /* --- failures.c -------------------------------------------------------- */
 

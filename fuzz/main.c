@@ -20,6 +20,7 @@ static void find_probe(struct fuzz_opts *o)
 	char *slash;
 
 	o->probe[0] = 0;
+	o->shmtrace[0] = 0;
 	if (n <= 0)
 		return;
 	self[n] = 0;
@@ -32,6 +33,10 @@ static void find_probe(struct fuzz_opts *o)
 		return;
 	if (!realpath(path, o->probe))
 		o->probe[0] = 0;
+	/* shmtrace, for the misuse the trace shows. */
+	snprintf(path, sizeof(path), "%s/shmtrace", self);
+	if (access(path, X_OK) || !realpath(path, o->shmtrace))
+		o->shmtrace[0] = 0;
 }
 
 /* Whether PROG can be executed (as execvp would find it). */
@@ -71,7 +76,7 @@ int main(int argc, char **argv)
 			o.argv[0], strerror(errno ? errno : ENOENT));
 		return 2;
 	}
-	if (o.layout && fuzz_hook_layout_load(o.layout, &e) < 0) {
+	if (o.layout && fuzz_layout_load(o.layout, &e) < 0) {
 		fprintf(stderr, "shmfuzz: %s\n", e.msg);
 		return 2;
 	}

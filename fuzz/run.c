@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "proc.h"
 
 #define MAX_TREE       4096
 #define VALGRIND_ERROR 97 /* --error-exitcode: valgrind found errors */
@@ -211,7 +212,7 @@ static bool reap(struct sup *s)
 {
 	for (;;) {
 		siginfo_t si = {0};
-		char comm[64] = "?", path[64];
+		char comm[PROC_COMM_MAX] = "?";
 		int st;
 
 		/* Peek first: a zombie still has its name. */
@@ -219,9 +220,7 @@ static bool reap(struct sup *s)
 			return errno != ECHILD;
 		if (!si.si_pid)
 			return true;
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)si.si_pid);
-		if (fuzz_read_small(path, comm, sizeof(comm)) > 0)
-			comm[strcspn(comm, "\n")] = 0;
+		proc_comm(si.si_pid, comm);
 		if (waitpid(si.si_pid, &st, 0) < 0)
 			continue;
 		remember(s, si.si_pid);
@@ -394,6 +393,7 @@ static void hang(struct sup *s)
 {
 	char shape[400], sig[512], what[512];
 
+	fflush(s->status); /* the diagnosis names the reaped from it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape));
 	snprintf(sig, sizeof(sig), "%s", shape);
 	snprintf(what, sizeof(what),
@@ -405,12 +405,16 @@ static void hang(struct sup *s)
 
 static void sample_check(struct sup *s)
 {
-	char msg[480], what[512];
+	char msg[400], where[400], what[1024];
 
-	if (fuzz_hook_check(s->o, s->r->dir, msg, sizeof(msg)) != 1)
+	if (fuzz_checks_sample(s->o, s->r->dir, msg, sizeof(msg), where,
+			       sizeof(where)) != 1)
 		return;
-	snprintf(what, sizeof(what), "layout check failed: %s", msg);
+	snprintf(what, sizeof(what),
+		 "layout check %s failed in %s (confirmed by re-sampling)", msg,
+		 where);
 	fail(s, FUZZ_CHECK, msg, what);
+	fflush(s->status);
 	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg));
 	kill_all(s);
 }
@@ -429,8 +433,14 @@ static void watch(struct sup *s, const sigset_t *mask)
 		step = 0.002;
 	s->last_progress = now_s();
 	while (reap(s)) {
-		struct timespec ts = {(time_t)step,
-				      (long)((step - (time_t)step) * 1e9)};
+		/* Wake for whichever comes first: progress or a check. */
+		double wait = step;
+		if (check_every && next_check - now_s() < wait)
+			wait = next_check - now_s();
+		if (wait < 0.001)
+			wait = 0.001;
+		struct timespec ts = {(time_t)wait,
+				      (long)((wait - (time_t)wait) * 1e9)};
 		int sig = sigtimedwait(mask, NULL, &ts);
 		double t = now_s();
 
@@ -463,7 +473,7 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 {
 	struct sup *s = calloc(1, sizeof(*s));
 	struct fuzz_shm_snap *before = NULL;
-	char path[4200], msg[480];
+	char path[4200], msg[480], mwhat[480];
 	sigset_t mask;
 	time_t wall_start = time(NULL);
 	int ret = 0;
@@ -501,9 +511,15 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	setpgid(s->target, s->target);
 	remember(s, s->target);
 	watch(s, &mask);
-	if (fuzz_hook_misuse(o, r->dir, msg, sizeof(msg)) == 1) {
-		char what[512];
-		snprintf(what, sizeof(what), "probe reported misuse: %s", msg);
+	fuzz_checks_close();
+	/* The trace is read only when nothing else failed: a failed run is
+	 * kept with its trace anyway, and a report costs a process. */
+	if (s->v.kind == FUZZ_PASS &&
+	    fuzz_misuse_check(o, r->dir, msg, sizeof(msg), mwhat,
+			      sizeof(mwhat)) == 1) {
+		char what[600];
+		snprintf(what, sizeof(what), "the trace shows misuse: %s",
+			 mwhat);
 		fail(s, FUZZ_MISUSE, msg, what);
 	}
 	if (o->valgrind)

@@ -192,14 +192,11 @@ static int remove_sysv(const char *dir, int id, time_t start)
 	return 1;
 }
 
-static int clean_line(const char *dir, char *line, time_t start)
+static int clean_line(const char *dir, const char *line, time_t start)
 {
 	char file[300];
 	int id;
 
-	line[strcspn(line, "\r\n")] = 0;
-	if (!strncmp(line, "posix:", 6))
-		line += 6;
 	if (line[0] == '/') {
 		return remove_shm_file(dir, line + 1, start, line);
 	} else if (!strncmp(line, "sem:/", 5)) {
@@ -211,8 +208,8 @@ static int clean_line(const char *dir, char *line, time_t start)
 	return 0;
 }
 
-/* Source 1; -1 when the run has no report at all. */
-static int clean_reported(const char *dir, time_t start)
+int fuzz_created_foreach(const char *dir, int (*fn)(void *arg, const char *obj),
+			 void *arg)
 {
 	char path[4400], line[512];
 	DIR *d;
@@ -232,12 +229,37 @@ static int clean_reported(const char *dir, time_t start)
 		if (!f)
 			continue;
 		reports++;
-		while (fgets(line, sizeof(line), f))
-			n += clean_line(dir, line, start);
+		while (fgets(line, sizeof(line), f)) {
+			char *obj = line;
+			obj[strcspn(obj, "\r\n")] = 0;
+			if (!strncmp(obj, "posix:", 6))
+				obj += 6;
+			n += fn(arg, obj);
+		}
 		fclose(f);
 	}
 	closedir(d);
 	return reports ? n : -1;
+}
+
+struct clean_arg {
+	const char *dir;
+	time_t start;
+};
+
+static int clean_one(void *arg, const char *obj)
+{
+	const struct clean_arg *c = arg;
+
+	return clean_line(c->dir, obj, c->start);
+}
+
+/* Source 1; -1 when the run has no report at all. */
+static int clean_reported(const char *dir, time_t start)
+{
+	struct clean_arg c = {dir, start};
+
+	return fuzz_created_foreach(dir, clean_one, &c);
 }
 
 /* Source 2. */

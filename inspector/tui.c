@@ -415,7 +415,7 @@ static int tui_draw_segment(const struct tui *t, struct tui_tab *tab, int y)
 			s->procs[i].pid, s->procs[i].comm,
 			s->procs[i].no_permission ? " (no permission)" : "");
 	tui_put(y++, x, COLS - x, CRT_NORMAL,
-		s->nprocs ? buf : "(no process information)");
+		s->nprocs ? buf : "no other process");
 	return y;
 }
 

@@ -16,7 +16,7 @@ struct snap_block {
 
 #define SNAP_BLOCK_MIN (64 * 1024)
 
-void *snap_alloc(struct snapshot *s, size_t n)
+void *snap_alloc_raw(struct snapshot *s, size_t n)
 {
 	struct snap_block *b = s->arena_;
 	size_t a = sizeof(max_align_t);
@@ -37,7 +37,15 @@ void *snap_alloc(struct snapshot *s, size_t n)
 	}
 	void *p = (char *)b->data + b->used;
 	b->used += need;
-	memset(p, 0, n);
+	return p;
+}
+
+void *snap_alloc(struct snapshot *s, size_t n)
+{
+	void *p = snap_alloc_raw(s, n);
+
+	if (p)
+		memset(p, 0, n);
 	return p;
 }
 

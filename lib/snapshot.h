@@ -136,6 +136,9 @@ struct snapshot {
 /* Allocate N zeroed bytes owned by S (freed by snap_free); NULL on ENOMEM. */
 void *snap_alloc(struct snapshot *s, size_t n);
 
+/* The same without zeroing, for buffers about to be filled whole. */
+void *snap_alloc_raw(struct snapshot *s, size_t n);
+
 /* Copy STR into S's arena; NULL on ENOMEM. */
 char *snap_strdup(struct snapshot *s, const char *str);
 
@@ -157,8 +160,6 @@ struct snap_source {
 	const struct layout_type *root;
 	struct value_tree *vt;
 	struct sync_target sync;
-	uint8_t *buf; /* the bytes of the last snapshot */
-	size_t cap;
 	unsigned events; /* SEG_EV_* not yet shown */
 };
 
@@ -181,7 +182,8 @@ void snap_source_close(struct snap_source *src);
  * Read the segment now and build OUT from it: bytes, mappers, field rows,
  * sync objects (owners resolved through /proc, owner-dead when the owner
  * is gone, waiters from the threads blocked in futex on them), rings and
- * checks.  OUT->bytes points into SRC and is valid until the next call.
+ * checks.  OUT owns its bytes (OUT->bytes), so a viewer can keep it next
+ * to the following one to see what changed.
  * Growth, shrinking, unlinking and recreation are reported in OUT->status,
  * not as errors.  Returns 0, or -errno when the segment cannot be read at
  * all.  Free OUT with snap_free().

@@ -84,7 +84,6 @@ void snap_source_close(struct snap_source *src)
 {
 	seg_detach(&src->seg);
 	value_tree_free(src->vt);
-	free(src->buf);
 	memset(src, 0, sizeof(*src));
 }
 
@@ -124,30 +123,28 @@ static int take_bytes(struct take *t, struct errbuf *e)
 	struct snap_source *src = t->src;
 	struct snapshot *out = t->out;
 	int ev = seg_refresh(&src->seg, e);
+	uint8_t *buf;
 	ssize_t n;
 	char msg[256];
 
 	if (ev < 0)
 		return ev;
 	src->events |= (unsigned)ev;
-	if (src->seg.size > src->cap) {
-		uint8_t *b = realloc(src->buf, src->seg.size);
-
-		if (!b) {
-			err_set(e, "%s: out of memory", src->seg.name);
-			return -ENOMEM;
-		}
-		src->buf = b;
-		src->cap = src->seg.size;
+	/* The bytes belong to the snapshot: a viewer keeps the last one to
+	 * show what changed while the next is taken. */
+	buf = src->seg.size ? snap_alloc_raw(out, src->seg.size) : NULL;
+	if (src->seg.size && !buf) {
+		err_set(e, "%s: out of memory", src->seg.name);
+		return -ENOMEM;
 	}
-	n = src->seg.size ? seg_read(&src->seg, 0, src->buf, src->seg.size) : 0;
+	n = src->seg.size ? seg_read(&src->seg, 0, buf, src->seg.size) : 0;
 	if (n < 0) {
 		err_setn(e, (int)-n, "%s: read", src->seg.name);
 		return (int)n;
 	}
-	t->bytes = src->buf;
+	t->bytes = buf;
 	t->len = (size_t)n;
-	out->bytes = src->buf;
+	out->bytes = buf;
 	out->size = (uint64_t)n;
 	out->name = snap_strdup(out, src->seg.name);
 	out->kind = seg_kind_name(src->seg.target.kind);

@@ -12,8 +12,6 @@
  *                                          the probe will
  *   helper_fuzz_target linger NAME         report NAME-$SHMFUZZ_RUN, fork two
  *                                          children, all sleep for ever
- *   helper_fuzz_target misuse              write a finding to
- *                                          $SHMPROBE_DIR/misuse.PID.txt
  *   helper_fuzz_target badread             read past a malloc'd block
  *   helper_fuzz_target env                 print the SHMFUZZ_/SHMPROBE_
  *                                          environment
@@ -172,18 +170,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "linger") && argc == 3)
 		return linger(argv[2]);
-	if (!strcmp(mode, "misuse")) {
-		char path[4096];
-		const char *dir = getenv("SHMPROBE_DIR");
-		snprintf(path, sizeof(path), "%s/misuse.%d.txt",
-			 dir ? dir : ".", (int)getpid());
-		FILE *f = fopen(path, "w");
-		if (!f)
-			return 1;
-		fprintf(f, "unlock of a free mutex /x+0x40\n");
-		fclose(f);
-		return 0;
-	}
 	if (!strcmp(mode, "badread"))
 		return badread();
 	if (!strcmp(mode, "env")) {

@@ -3,6 +3,8 @@
 # diagnosed (the futex named by segment and offset); segments a run leaves
 # are removed; SIGINT mid-campaign leaves no process and no segment.
 . "$(dirname "$0")/lib.sh"
+# shmfuzz preloads the (never sanitized) probe into sanitized targets.
+export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 F=$BIN/shmfuzz
 H=$BUILD/tests/helper_fuzz_target
 

@@ -3,6 +3,8 @@
 # grandchildren, shards, the JSON summary and JUnit file, the environment
 # each run gets.
 . "$(dirname "$0")/lib.sh"
+# shmfuzz preloads the (never sanitized) probe into sanitized targets.
+export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 F=$BIN/shmfuzz
 H=$BUILD/tests/helper_fuzz_target
 
@@ -131,13 +133,6 @@ cases = s.findall("testcase")
 assert len(cases) == 1 and cases[0].find("failure") is None
 assert s.get("failures") == "0"
 PY
-t_end
-
-t_begin "misuse reported in the trace folder fails the run"
-"$F" --runs 2 --json --out "$T/out" -- "$H" misuse >"$T/json" 2>/dev/null
-[ $? = 1 ] || t_fail "exit not 1"
-[ "$(json "$T/json" 'j["failures"][0]["kind"], j["failures"][0]["signature"]')" = \
-	"misuse unlock of a free mutex /x+0x40" ] || t_fail "$(cat "$T/json")"
 t_end
 
 t_begin "--time bounds the campaign"

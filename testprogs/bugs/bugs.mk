@@ -1,8 +1,7 @@
 # testprogs/bugs/: the planted-bug suite (docs/bugs.md).  One program per
 # bug, build/bin/bug-NAME from testprogs/bugs/NAME.c and the shared
-# bugkit.c; `bug-NAME --fixed` runs its fixed twin.  The guard lets this
-# fragment be included both by the root Makefile and by the one-line
-# testprogs/bugs.mk shim without defining its rules twice.
+# bugkit.c; `bug-NAME --fixed` runs its fixed twin.  They are test
+# programs: built into build/bin, not installed.
 ifndef BUGS_MK_INCLUDED
 BUGS_MK_INCLUDED := 1
 
@@ -11,7 +10,6 @@ BUGS := $(sort $(patsubst testprogs/bugs/%.c,%,\
 BUG_BINS := $(addprefix $(BIN)/bug-,$(BUGS))
 
 $(foreach b,$(BUGS),$(eval $(call shm_program,bug-$(b),testprogs/bugs/$(b).c testprogs/bugs/bugkit.c,)))
-INSTALL_BINS += $(BUG_BINS)
 
 # bugnoise.so: a crude stand-in for shmfuzz's noise strategy (noise.c).
 $(LIBDIR)/bugnoise.so: testprogs/bugs/noise.c

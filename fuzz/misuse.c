@@ -1,0 +1,328 @@
+/*
+ * misuse.c - what the probe's trace says the run did wrong.
+ *
+ * The trace analysis lives in shmtrace (probes/report.c is a program, not
+ * a library), so the supervisor runs `shmtrace report --json [-l LAYOUT]
+ * DIR/trace` into DIR/report.json and reads the "misuse" array back.  The
+ * reader below knows just enough JSON for that: it walks any value, and
+ * picks out misuse[i].kind and misuse[i].lock.name.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "trace.h"
+
+/* --- a minimal JSON reader ---------------------------------------------- */
+
+struct jr {
+	const char *p, *end;
+	bool bad;
+};
+
+static void jr_ws(struct jr *r)
+{
+	while (r->p < r->end && isspace((unsigned char)*r->p))
+		r->p++;
+}
+
+/* The next character after blanks, 0 at the end (the text has no NUL). */
+static char jr_peek(struct jr *r)
+{
+	jr_ws(r);
+	return r->p < r->end ? *r->p : 0;
+}
+
+static bool jr_eat(struct jr *r, char c)
+{
+	jr_ws(r);
+	if (r->p < r->end && *r->p == c) {
+		r->p++;
+		return true;
+	}
+	return false;
+}
+
+/* A string into OUT (size N, may be NULL); escapes other than \" and \\
+ * are kept as written, which is enough for names. */
+static void jr_string(struct jr *r, char *out, size_t n)
+{
+	size_t len = 0;
+
+	if (!jr_eat(r, '"')) {
+		r->bad = true;
+		return;
+	}
+	while (r->p < r->end && *r->p != '"') {
+		char c = *r->p++;
+		if (c == '\\' && r->p < r->end)
+			c = *r->p++;
+		if (out && len + 1 < n)
+			out[len++] = c;
+	}
+	if (out && n)
+		out[len] = 0;
+	if (r->p >= r->end)
+		r->bad = true;
+	else
+		r->p++;
+}
+
+static void jr_skip(struct jr *r, int depth)
+{
+	jr_ws(r);
+	if (r->p >= r->end || depth > 64) {
+		r->bad = true;
+		return;
+	}
+	if (*r->p == '"') {
+		jr_string(r, NULL, 0);
+	} else if (*r->p == '{' || *r->p == '[') {
+		char close = *r->p == '{' ? '}' : ']';
+		bool obj = *r->p == '{';
+		r->p++;
+		if (jr_eat(r, close))
+			return;
+		do {
+			if (obj) {
+				jr_string(r, NULL, 0);
+				if (!jr_eat(r, ':'))
+					r->bad = true;
+			}
+			jr_skip(r, depth + 1);
+		} while (!r->bad && jr_eat(r, ','));
+		if (!jr_eat(r, close))
+			r->bad = true;
+	} else {
+		while (r->p < r->end && !strchr(",]} \t\r\n", *r->p))
+			r->p++;
+	}
+}
+
+/* In the object at R, find KEY (R is left at its value); false if absent
+ * (R is then past the object). */
+static bool jr_key(struct jr *r, const char *key)
+{
+	char k[64];
+
+	if (!jr_eat(r, '{')) {
+		r->bad = true;
+		return false;
+	}
+	if (jr_eat(r, '}'))
+		return false;
+	do {
+		jr_string(r, k, sizeof(k));
+		if (!jr_eat(r, ':'))
+			r->bad = true;
+		if (r->bad)
+			return false;
+		if (!strcmp(k, key))
+			return true;
+		jr_skip(r, 0);
+	} while (!r->bad && jr_eat(r, ','));
+	jr_eat(r, '}');
+	return false;
+}
+
+/* One misuse object: its kind and its lock's name. */
+static void read_misuse(struct jr *r, char *kind, size_t kn, char *lock,
+			size_t ln)
+{
+	char k[64];
+
+	kind[0] = lock[0] = 0;
+	if (!jr_eat(r, '{')) {
+		r->bad = true;
+		return;
+	}
+	if (jr_eat(r, '}'))
+		return;
+	do {
+		jr_string(r, k, sizeof(k));
+		if (!jr_eat(r, ':'))
+			r->bad = true;
+		if (r->bad)
+			return;
+		if (!strcmp(k, "kind") && jr_peek(r) == '"') {
+			jr_string(r, kind, kn);
+		} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
+			const char *obj = r->p;
+			if (jr_key(r, "name") && jr_peek(r) == '"')
+				jr_string(r, lock, ln);
+			r->p = obj;
+			jr_skip(r, 0);
+		} else {
+			jr_skip(r, 0);
+		}
+	} while (!r->bad && jr_eat(r, ','));
+	if (!jr_eat(r, '}'))
+		r->bad = true;
+}
+
+/* Segment names carry pids and counters ("/t-1234+0x40"): digits in the
+ * segment part of an unnamed lock would keep identical misuse apart. */
+static void squash_segment_digits(char *s)
+{
+	char *plus = strrchr(s, '+');
+	char *w = s;
+
+	if (s[0] != '/' || !plus)
+		return;
+	for (char *p = s; *p; p++) {
+		if (p < plus && isdigit((unsigned char)*p)) {
+			if (w == s || w[-1] != '#')
+				*w++ = '#';
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = 0;
+}
+
+/* Misuse the report lists that does not fail a run by itself.  A process
+ * that died holding a lock is judged by its own exit status (a crash is a
+ * "signal" failure) and by what its death did to the others: a hang, or
+ * EOWNERDEAD not made consistent ("owner-dead-not-consistent").  A program
+ * that kills a worker on purpose and recovers its robust mutex is right. */
+static bool benign(const char *kind)
+{
+	return !strcmp(kind, "died-holding");
+}
+
+int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
+		      char *what, size_t wn)
+{
+	struct jr r = {json, json + len, false};
+	char kind[64], lock[256];
+	int count = 0;
+
+	if (!jr_key(&r, "misuse") || !jr_eat(&r, '['))
+		return r.bad ? -EINVAL : 0;
+	if (jr_eat(&r, ']'))
+		return 0;
+	do {
+		read_misuse(&r, kind, sizeof(kind), lock, sizeof(lock));
+		if (r.bad)
+			return -EINVAL;
+		if (benign(kind))
+			continue;
+		if (!count++) {
+			snprintf(what, wn, "%s of %s", kind,
+				 lock[0] ? lock : "?");
+			squash_segment_digits(lock);
+			snprintf(sig, sn, "%s %s", kind, lock[0] ? lock : "?");
+		}
+	} while (jr_eat(&r, ','));
+	if (!jr_eat(&r, ']'))
+		return -EINVAL;
+	return count;
+}
+
+/* --- running the report -------------------------------------------------- */
+
+/* Whether the probe recorded any event in DIR/trace: a process that never
+ * touched a lock has no chunk in use, and a trace without events has no
+ * misuse to find (the report would cost a process for nothing). */
+static bool traced(const char *dir)
+{
+	char path[4400];
+	struct trace_header h;
+	DIR *d;
+	struct dirent *de;
+	bool any = false;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!any && (de = readdir(d))) {
+		if (!strstr(de->d_name, ".shmtrace"))
+			continue;
+		snprintf(path, sizeof(path), "%s/trace/%s", dir, de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* An unreadable header: let the report judge it. */
+		any = pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+		      h.magic != TRACE_MAGIC ||
+		      __atomic_load_n(&h.chunks_used, __ATOMIC_RELAXED) > 0;
+		close(fd);
+	}
+	closedir(d);
+	return any;
+}
+
+static int run_report(const struct fuzz_opts *o, const char *dir,
+		      const char *out)
+{
+	char trace[4200];
+	char *argv[8];
+	int n = 0, st;
+	pid_t pid;
+
+	snprintf(trace, sizeof(trace), "%s/trace", dir);
+	argv[n++] = (char *)o->shmtrace;
+	argv[n++] = (char *)"report";
+	argv[n++] = (char *)"--json";
+	if (o->layout) {
+		argv[n++] = (char *)"-l";
+		argv[n++] = (char *)o->layout;
+	}
+	argv[n++] = trace;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 1) < 0 || nul < 0 || dup2(nul, 2) < 0)
+			_exit(127);
+		unsetenv("LD_PRELOAD");
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
+		      size_t sn, char *what, size_t wn)
+{
+	char out[4200], *buf;
+	FILE *f;
+	long len;
+	int ret;
+
+	if (!o->shmtrace[0] || !o->probe[0] || !traced(dir))
+		return 0;
+	snprintf(out, sizeof(out), "%s/report.json", dir);
+	if (run_report(o, dir, out))
+		return 0; /* an empty trace: nothing to say */
+	f = fopen(out, "r");
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = len > 0 ? malloc((size_t)len) : NULL;
+	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	ret = fuzz_misuse_parse(buf, (size_t)len, sig, sn, what, wn);
+	free(buf);
+	return ret > 0;
+}
