@@ -402,8 +402,23 @@ static void shape(const struct fuzz_diag *d, char *out, size_t n)
 		snprintf(out, n, "no thread in a system call");
 }
 
+/* The first line of D's findings that names a cycle or a dead owner. */
+static void first_finding(const struct fuzz_diag *d, char *out, size_t n)
+{
+	static const char *const heads[] = {"wait-for cycle", "owner-dead:"};
+
+	out[0] = 0;
+	for (size_t h = 0; h < 2; h++) {
+		const char *p = strstr(d->extra, heads[h]);
+		if (p && (p == d->extra || p[-1] == '\n')) {
+			snprintf(out, n, "%.*s", (int)strcspn(p, "\n"), p);
+			return;
+		}
+	}
+}
+
 int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
-		    char *shp, size_t n)
+		    char *shp, size_t n, char *finding, size_t fn)
 {
 	struct fuzz_diag *d = calloc(1, sizeof(*d));
 	char path[4200];
@@ -415,6 +430,8 @@ int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
 	fuzz_diag_collect(root, d);
 	fuzz_diag_enrich(d, o, dir);
 	shape(d, shp, n);
+	if (finding)
+		first_finding(d, finding, fn);
 	snprintf(path, sizeof(path), "%s/diagnosis.txt", dir);
 	f = fopen(path, "w");
 	if (f) {

@@ -287,7 +287,13 @@ static void list_syncs(struct enrich *x)
 
 			if (!y->owner_tid && !y->nwaiting)
 				continue;
-			owner_text(x, y, own, sizeof(own));
+			/* A semaphore or condvar has no owner: its value
+			 * says why its waiters wait. */
+			if (owned_kind(y->kind))
+				owner_text(x, y, own, sizeof(own));
+			else
+				snprintf(own, sizeof(own), "value %lld",
+					 y->value);
 			say(x, "%s %s (%s, %s): %s", s->name, y->path,
 			    sync_kind_name(y->kind), y->state, own);
 			for (size_t w = 0; w < y->nwaiting; w++) {

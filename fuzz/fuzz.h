@@ -144,9 +144,10 @@ const char *fuzz_kind_name(int kind);
 /* Write diagnosis.txt and diagnosis.json into DIR for the process tree
  * under ROOT (the supervisor), which must still be alive; leave in SHAPE
  * (size N) a summary of what the threads are blocked on, which groups
- * identical hangs.  Returns 0 or -errno. */
+ * identical hangs, and in FINDING (size FN; may be NULL) the first
+ * wait-for cycle or dead owner found, else "".  Returns 0 or -errno. */
 int fuzz_diag_write(pid_t root, const char *dir, const struct fuzz_opts *o,
-		    char *shape, size_t n);
+		    char *shape, size_t n, char *finding, size_t fn);
 
 /* --- shmclean.c -------------------------------------------------------- */
 

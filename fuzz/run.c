@@ -391,14 +391,22 @@ static void judge_valgrind(struct sup *s)
 
 static void hang(struct sup *s)
 {
-	char shape[400], sig[512], what[512];
+	char shape[400], sig[512], what[1024], finding[400];
 
 	fflush(s->status); /* the diagnosis names the reaped from it */
-	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape));
+	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape),
+			finding, sizeof(finding));
 	snprintf(sig, sizeof(sig), "%s", shape);
-	snprintf(what, sizeof(what),
-		 "no progress for %d ms; blocked: %s (see diagnosis.txt)",
-		 s->o->timeout_ms, shape);
+	/* A named cycle or dead owner says more than the list of waits. */
+	if (finding[0])
+		snprintf(what, sizeof(what),
+			 "no progress for %d ms; %s (see diagnosis.txt)",
+			 s->o->timeout_ms, finding);
+	else
+		snprintf(what, sizeof(what),
+			 "no progress for %d ms; blocked: %s (see "
+			 "diagnosis.txt)",
+			 s->o->timeout_ms, shape);
 	fail(s, FUZZ_HANG, sig, what);
 	kill_all(s);
 }
@@ -415,7 +423,7 @@ static void sample_check(struct sup *s)
 		 where);
 	fail(s, FUZZ_CHECK, msg, what);
 	fflush(s->status);
-	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg));
+	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg), NULL, 0);
 	kill_all(s);
 }
 

@@ -38,6 +38,8 @@
 __thread struct probe_thread probe_tls
 	__attribute__((tls_model("initial-exec")));
 unsigned probe_mask;
+/* Next to probe_mask: the hooks read both, one cache line. */
+int probe_noise;
 int probe_backtrace = 1;
 bool probe_tsc;
 double probe_ns_per_tick = 1.0;

@@ -32,8 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int probe_noise;
-
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 
 /* The decision table, in 1/1024ths of the draws.  A process gets one of

@@ -8,7 +8,7 @@
  *       uint32_t        a, b;     the invariant: a == b
  *   };
  *
- *   transient NAME MS   for MS ms: take lock, a++, hold it 10 ms with
+ *   transient NAME MS   for MS ms: take lock, a++, hold it 30 ms with
  *                       a != b, b++, unlock (the invariant is broken only
  *                       inside the critical section); exit 0
  *   unlocked NAME MS    the same without taking the lock; exit 0
@@ -99,7 +99,7 @@ static void bump(struct fw *f, bool locked, double ms)
 		if (locked)
 			pthread_mutex_lock(&f->lock);
 		__atomic_add_fetch(&f->a, 1, __ATOMIC_SEQ_CST);
-		sleep_ms(10);
+		sleep_ms(30);
 		__atomic_add_fetch(&f->b, 1, __ATOMIC_SEQ_CST);
 		if (locked)
 			pthread_mutex_unlock(&f->lock);

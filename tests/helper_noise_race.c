@@ -16,10 +16,12 @@
  *                         (and opens the segment again with O_CREAT),
  *                         removes them all.  Every thread makes the same
  *                         sync calls in every run.
+ *   cpus                  prints how many CPUs it may run on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -186,6 +188,14 @@ int main(int argc, char **argv)
 		return race(argv[2], atol(argv[3]), (unsigned)atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "tree"))
 		return tree(argv[0], argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "cpus")) {
+		cpu_set_t set;
+
+		if (sched_getaffinity(0, sizeof(set), &set) < 0)
+			die("sched_getaffinity");
+		printf("%d\n", CPU_COUNT(&set));
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "leaf")) {
 		lock_loop(500);
 		return 0;

@@ -90,4 +90,26 @@ grep -qx "sysv:$id" "$T/created" || t_fail "no sysv:$id: $(cat "$T/created")"
 [ "$(wc -l <"$T/created")" = 3 ] || t_fail "more lines: $(cat "$T/created")"
 t_end
 
+t_begin "pinning: the seed pins the run to one CPU, or leaves it"
+all=$("$H" cpus)
+seen=""
+for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	rm -rf "$T/p"
+	n=$(under "$T/p" noise $seed "$H" cpus) || t_fail "seed $seed: exit $?"
+	read -r _ _ _ _ _ _ _ pin _ cpu <"$(ls "$T"/p/noise-*.txt)"
+	if [ "$pin" = 0 ] || [ "$all" = 1 ]; then
+		want=$all
+	else
+		want=1
+	fi
+	[ "$n" = "$want" ] || t_fail "seed $seed: pin $pin cpu $cpu, $n CPUs allowed, want $want"
+	seen="$seen $pin"
+done
+if [ "$all" -gt 1 ]; then
+	for m in 0 1 2; do
+		case " $seen " in *" $m "*) ;; *) t_fail "pin mode $m never chosen:$seen" ;; esac
+	done
+fi
+t_end
+
 t_finish
