@@ -69,7 +69,7 @@ for b in $BUGS; do
 		rep="-"
 		if [ -n "$fseed" ]; then
 			again=0
-			for i in $(seq 1 "$R"); do
+			for _ in $(seq 1 "$R"); do
 				"$F" --replay "$fseed" --strategy "$s" -l "$here/$b.layout" \
 					--timeout "$MS" --out "$out/$b-$s-replay" -q \
 					-- "$BIN/bug-$b" >/dev/null 2>&1
