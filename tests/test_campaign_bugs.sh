@@ -7,6 +7,8 @@
 # too, unless its failures' kind is ignored with -i.  shmfuzz cleans up
 # every run.
 . "$(dirname "$0")/lib.sh"
+# shmfuzz preloads the (never sanitized) probe into sanitized bug programs.
+export ASAN_OPTIONS=verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 C=testprogs/bugs/campaign.sh
 
 t_begin "campaign: a bug found and a twin passed: exit 0"
