@@ -43,9 +43,9 @@ static const struct {
 	long futex_time64; /* -1: the ABI has none (64-bit time already) */
 	unsigned elf_machine;
 } abi_sys[ABI_COUNT] = {
-	[ABI_X86_64] = { 202, -1, 62 /* EM_X86_64 */ },
-	[ABI_AARCH64] = { 98, -1, 183 /* EM_AARCH64 */ },
-	[ABI_I386] = { 240, 422, 3 /* EM_386 */ },
+	[ABI_X86_64] = {202, -1, 62 /* EM_X86_64 */},
+	[ABI_AARCH64] = {98, -1, 183 /* EM_AARCH64 */},
+	[ABI_I386] = {240, 422, 3 /* EM_386 */},
 };
 
 long abi_futex_nr(enum abi_id id)

@@ -9,12 +9,7 @@
 
 #include <stdbool.h>
 
-enum abi_id {
-	ABI_X86_64,
-	ABI_AARCH64,
-	ABI_I386,
-	ABI_COUNT
-};
+enum abi_id { ABI_X86_64, ABI_AARCH64, ABI_I386, ABI_COUNT };
 
 /* The ABI this program was compiled for. */
 enum abi_id abi_host(void);
@@ -42,7 +37,6 @@ bool abi_is_futex_nr(enum abi_id id, long nr);
 /* The ABI of an ELF e_machine value (EM_X86_64, EM_AARCH64, EM_386);
  * -1 for any other machine. */
 int abi_from_elf_machine(unsigned machine);
-
 
 /* ---- C layout facts (used by the layout parser) -------------------------
  * Kept apart from the rest of this header so other parts can add their own

@@ -5,6 +5,8 @@
  * gcc (by compiling a program that prints sizeof/offsetof of every field)
  * and compares.  Plain C only: no annotations here.
  */
+/* The declarations are test data, kept as compact as they were written. */
+/* clang-format off */
 #define NAME_LEN 24
 #define N_SLOTS (4 * 2)
 
