@@ -14,7 +14,6 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -538,6 +537,40 @@ static int guarded_copy(void *dst, const volatile void *src, size_t n)
 	return 0;
 }
 
+/* How far guarded_words() got when a fault cut it short. */
+static __thread volatile size_t guard_done;
+
+/*
+ * Copy N bytes from SRC (in a mapping) to DST a word at a time: every
+ * aligned 8-byte word is one load, so an aligned value of 1 to 8 bytes that
+ * a writer stores at once is never torn in the copy.  Returns N, or how many
+ * bytes were copied before a page of SRC turned out to be gone.
+ */
+static size_t guarded_words(void *dst, const volatile void *src, size_t n)
+{
+	const volatile unsigned char *s = src;
+	unsigned char *d = dst;
+	size_t i = 0;
+
+	seg_guard_install();
+	guard_done = 0;
+	if (sigsetjmp(guard_jmp, 0))
+		return guard_done;
+	guard_on = 1;
+	for (; i < n && ((uintptr_t)(s + i) & 7); guard_done = ++i)
+		d[i] = s[i];
+	for (; i + 8 <= n; i += 8, guard_done = i) {
+		uint64_t w = __atomic_load_n((const volatile uint64_t *)(s + i),
+					     __ATOMIC_RELAXED);
+
+		memcpy(d + i, &w, 8);
+	}
+	for (; i < n; guard_done = ++i)
+		d[i] = s[i];
+	guard_on = 0;
+	return n;
+}
+
 /* After a fault at OFF: believe the file's size, or at least OFF. */
 static void clamp_after_fault(struct seg *s, size_t off)
 {
@@ -590,10 +623,8 @@ int seg_load(struct seg *s, size_t off, unsigned width, uint64_t *out)
 
 ssize_t seg_read(struct seg *s, size_t off, void *dst, size_t len)
 {
-	struct iovec local, remote;
 	struct stat st;
-	ssize_t r;
-	size_t n;
+	size_t n, r;
 
 	if (s->fd >= 0 && fstat(s->fd, &st) == 0 &&
 	    (st.st_size < 0 || (size_t)st.st_size < s->size)) {
@@ -603,24 +634,9 @@ ssize_t seg_read(struct seg *s, size_t off, void *dst, size_t len)
 	if (!s->base || off >= s->size)
 		return 0;
 	n = s->size - off < len ? s->size - off : len;
-	local.iov_base = dst;
-	local.iov_len = n;
-	remote.iov_base = (char *)s->base + off;
-	remote.iov_len = n;
-	r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-	if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
-		/* No process_vm_readv (seccomp): the SIGBUS guard instead. */
-		if (guarded_copy(dst, (const char *)s->base + off, n) == 0)
-			return (ssize_t)n;
-		clamp_after_fault(s, off);
-		return 0;
-	}
-	if (r < 0 && errno != EFAULT)
-		return -errno;
-	if (r < 0)
-		r = 0;
+	r = guarded_words(dst, (const char *)s->base + off, n);
 	/* The pages past r faulted: the object shrank after our check. */
-	if ((size_t)r < n)
-		clamp_after_fault(s, off + (size_t)r);
-	return r;
+	if (r < n)
+		clamp_after_fault(s, off + r);
+	return (ssize_t)r;
 }

@@ -27,13 +27,10 @@
  * Safe reads.  Never dereference s->base directly: a page past the end of
  * a file that shrank raises SIGBUS.  Two ways to read:
  *  - seg_read() copies a range (a snapshot).  It checks the size with
- *    fstat() just before the copy (POSIX/file) and copies through
- *    process_vm_readv() on this very process, so that even if the file
- *    shrinks between that check and the copy the kernel reports a short
- *    copy instead of delivering SIGBUS; no signal handler is involved.
- *    (Where process_vm_readv is refused, e.g. by seccomp, it falls back to
- *    the guard below.)  The copy is bytewise as far as the C library and
- *    kernel promise: a value being written meanwhile may be torn.
+ *    fstat() just before the copy (POSIX/file) and copies an aligned 8-byte
+ *    word at a time, each word one load, so no aligned value of up to 8
+ *    bytes is torn.  Should the file shrink between the check and the copy,
+ *    the SIGBUS guard below ends the copy short and the size is clamped.
  *  - seg_load() reads one aligned 1/2/4/8-byte value with a single load
  *    from the mapping, so it is never torn, for fields a writer updates
  *    atomically (lock words, ring indexes).  It does not call fstat; the

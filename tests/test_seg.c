@@ -451,6 +451,56 @@ static void test_load(void)
 	close(fd);
 }
 
+/*
+ * A writer flips aligned 8-byte words between all-zero and all-one bits as
+ * fast as it can; every copy seg_read makes must hold each word whole
+ * (issue 5: a value is never torn).  The copies start at offset 3, so the
+ * unaligned head and tail are exercised too.
+ */
+static void test_read_not_torn(void)
+{
+	struct seg s;
+	struct errbuf e;
+	unsigned char buf[64];
+	int fd = make_posix(4096, 0);
+	volatile uint64_t *w;
+	pid_t writer;
+	long copies = 0;
+
+	CHECK(fd >= 0);
+	w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(w != MAP_FAILED);
+	CHECK_INT(seg_open(&s, name, &e), 0);
+	writer = fork();
+	if (writer == 0) {
+		for (uint64_t v = 0;; v = ~v)
+			for (int i = 1; i < 8; i++)
+				__atomic_store_n(&w[i], v, __ATOMIC_RELAXED);
+	}
+	test_defer_kill(writer);
+	for (uint64_t end = test_now_ms() + 300; test_now_ms() < end;
+	     copies++) {
+		CHECK_INT(seg_read(&s, 3, buf, sizeof(buf) - 3),
+			  sizeof(buf) - 3);
+		for (int i = 1; i < 7; i++) {
+			uint64_t v;
+
+			memcpy(&v, buf + 8 * i - 3, 8);
+			if (v != 0 && v != ~(uint64_t)0) {
+				test_fail(__FILE__, __LINE__,
+					  "word %d torn: %016llx after %ld "
+					  "copies",
+					  i, (unsigned long long)v, copies);
+				return;
+			}
+		}
+	}
+	CHECK(copies > 1000);
+	seg_detach(&s);
+	munmap((void *)w, 4096);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(test_parse_targets);
@@ -459,6 +509,7 @@ int main(void)
 	RUN(test_sysv_by_key_removed_recreated);
 	RUN(test_grow_shrink);
 	RUN(test_shrink_race);
+	RUN(test_read_not_torn);
 	RUN(test_unlink_recreate);
 	RUN(test_file_target);
 	RUN(test_load);
