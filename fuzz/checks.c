@@ -139,6 +139,8 @@ static void source_try(const char *target)
 		snap_source_close(&s->src);
 		return;
 	}
+	/* Checks need the bytes, not who maps them: rescan once a second. */
+	s->src.mappers_ttl_ms = 1000;
 	s->open = true;
 }
 

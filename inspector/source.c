@@ -139,6 +139,8 @@ struct view_source *view_source_open(const char *target, const struct layout *l,
 		free(vs);
 		return NULL;
 	}
+	/* A new mapper shows within a second; a dead one at once. */
+	vs->src.mappers_ttl_ms = 1000;
 	return vs;
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "proc.h"
 #include "seg.h"
 #include "sync.h"
 #include "synckind.h"
@@ -161,6 +162,15 @@ struct snap_source {
 	struct value_tree *vt;
 	struct sync_target sync;
 	unsigned events; /* SEG_EV_* not yet shown */
+	/* The processes mapping the segment, from the last full scan of
+	 * /proc (see snap_take): reused while younger than mappers_ttl_ms and
+	 * all of them still alive.  mappers_ttl_ms is 0 (rescan every time)
+	 * until the caller sets it. */
+	struct proc_maps mappers;
+	bool have_mappers;
+	struct timespec mappers_at;
+	unsigned mappers_ttl_ms;
+	unsigned mapper_scans; /* full scans made (tests, benchmarks) */
 };
 
 /*

@@ -77,6 +77,7 @@ int snap_source_reattach(struct snap_source *src, struct errbuf *e)
 
 	if (rc == 0)
 		src->events = 0;
+	src->have_mappers = false;
 	return rc;
 }
 
@@ -84,6 +85,7 @@ void snap_source_close(struct snap_source *src)
 {
 	seg_detach(&src->seg);
 	value_tree_free(src->vt);
+	proc_maps_free(&src->mappers);
 	memset(src, 0, sizeof(*src));
 }
 
@@ -108,7 +110,9 @@ struct take {
 	struct snapshot *out;
 	const uint8_t *bytes;
 	size_t len;
-	struct proc_maps maps;
+	const struct proc_maps *maps;  /* the source's, maybe reused */
+	bool rescanned;		       /* maps were read by this snapshot */
+	unsigned ev;		       /* SEG_EV_* of this read */
 	const struct value **row_node; /* the value behind each row */
 	size_t nsync;
 	/* owners already resolved in this snapshot */
@@ -130,6 +134,7 @@ static int take_bytes(struct take *t, struct errbuf *e)
 	if (ev < 0)
 		return ev;
 	src->events |= (unsigned)ev;
+	t->ev = (unsigned)ev;
 	/* The bytes belong to the snapshot: a viewer keeps the last one to
 	 * show what changed while the next is taken. */
 	buf = src->seg.size ? snap_alloc_raw(out, src->seg.size) : NULL;
@@ -166,22 +171,72 @@ static int take_bytes(struct take *t, struct errbuf *e)
 	return 0;
 }
 
-static int take_mappers(struct take *t)
+static long long ms_since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - a->tv_sec) * 1000 +
+	       (now.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Can the mappers of the last scan stand for now?  Finding a new mapper
+ * takes a read of every process's maps (milliseconds on a busy machine),
+ * so a live view reuses the list for mappers_ttl_ms; but a mapper that
+ * died must not be shown alive (an owner that is a mapper's pid is
+ * trusted from the list), so each is checked, one small read apiece. */
+static bool mappers_fresh(const struct snap_source *src, unsigned ev)
+{
+	pid_t last = 0;
+
+	if (!src->have_mappers || !src->mappers_ttl_ms ||
+	    (ev & (SEG_EV_REPLACED | SEG_EV_UNLINKED | SEG_EV_REMOVED)) ||
+	    ms_since(&src->mappers_at) >= (long long)src->mappers_ttl_ms)
+		return false;
+	for (size_t i = 0; i < src->mappers.n; i++) {
+		pid_t pid = src->mappers.v[i].pid;
+
+		if (pid == last)
+			continue;
+		last = pid;
+		if (proc_tgid(pid) != pid)
+			return false;
+	}
+	return true;
+}
+
+/* Scan /proc for the segment's mappers into the source's cache; T->maps
+ * points there afterwards (empty when the scan failed: not fatal, the
+ * view shows the bytes and says nobody was found). */
+static void take_scan_mappers(struct take *t)
+{
+	struct snap_source *src = t->src;
+
+	proc_maps_free(&src->mappers);
+	memset(&src->mappers, 0, sizeof(src->mappers));
+	src->have_mappers = false;
+	t->rescanned = true;
+	t->maps = &src->mappers;
+	src->mapper_scans++;
+	if (proc_mappers(&src->mappers, src->seg.dev, src->seg.ino, NULL) < 0)
+		return;
+	proc_maps_drop_pid(&src->mappers, getpid());
+	clock_gettime(CLOCK_MONOTONIC, &src->mappers_at);
+	src->have_mappers = true;
+}
+
+/* OUT->procs from T->maps: one entry per process. */
+static int take_procs(struct take *t)
 {
 	struct snapshot *out = t->out;
 	size_t n = 0;
 
-	/* Not being able to list mappers is not fatal: the view shows the
-	 * bytes and says nobody was found. */
-	if (proc_mappers(&t->maps, t->src->seg.dev, t->src->seg.ino, NULL) < 0)
-		return 0;
-	proc_maps_drop_pid(&t->maps, getpid());
-	out->procs = snap_alloc(out, (t->maps.n + 1) * sizeof(*out->procs));
+	out->procs = snap_alloc(out, (t->maps->n + 1) * sizeof(*out->procs));
 	if (!out->procs)
 		return -ENOMEM;
 	/* Entries are contiguous per process: one per pid. */
-	for (size_t i = 0; i < t->maps.n; i++) {
-		const struct proc_map *m = &t->maps.v[i];
+	for (size_t i = 0; i < t->maps->n; i++) {
+		const struct proc_map *m = &t->maps->v[i];
 
 		if (n && out->procs[n - 1].pid == m->pid)
 			continue;
@@ -194,6 +249,14 @@ static int take_mappers(struct take *t)
 	}
 	out->nprocs = n;
 	return 0;
+}
+
+static int take_mappers(struct take *t)
+{
+	t->maps = &t->src->mappers;
+	if (!mappers_fresh(t->src, t->ev | t->src->seg.state))
+		take_scan_mappers(t);
+	return take_procs(t);
 }
 
 /* ---- field rows ------------------------------------------------------------
@@ -295,7 +358,18 @@ static const struct proc_tid *take_owner(struct take *t, pid_t tid)
 		if (t->owners[i].tid == tid)
 			return &t->owners[i];
 	o = &t->owners[t->nowners < 32 ? t->nowners++ : 31];
-	proc_tid_resolve(tid, t->src->seg.dev, t->src->seg.ino, &t->maps, o);
+	proc_tid_resolve(tid, t->src->seg.dev, t->src->seg.ino, t->maps, o);
+	/* An owner outside a reused list may be a process that mapped the
+	 * segment since: look again before calling it anything but alive. */
+	if (o->state != PROC_TID_MATCH && !t->rescanned) {
+		take_scan_mappers(t);
+		if (take_procs(t) < 0)
+			return o;
+		t->nowners = 0;
+		o = &t->owners[t->nowners++];
+		proc_tid_resolve(tid, t->src->seg.dev, t->src->seg.ino, t->maps,
+				 o);
+	}
 	return o;
 }
 
@@ -405,10 +479,10 @@ static int take_waiters(struct take *t)
 	struct proc_waiters w;
 	int rc = 0;
 
-	if (!out->nsyncs || !t->maps.n)
+	if (!out->nsyncs || !t->maps->n)
 		return 0;
 	memset(&w, 0, sizeof(w));
-	if (proc_waiters_scan(&t->maps, &w, NULL) < 0)
+	if (proc_waiters_scan(t->maps, &w, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < w.n; i++) {
 		struct snap_sync *y = take_sync_at(t, w.v[i].offset);
@@ -601,7 +675,6 @@ int snap_take(struct snap_source *src, struct snapshot *out, struct errbuf *e)
 	if (rc == -ENOMEM)
 		err_set(e, "%s: out of memory", src->seg.name);
 	free(t.row_node);
-	proc_maps_free(&t.maps);
 	if (rc < 0)
 		snap_free(out);
 	return rc;

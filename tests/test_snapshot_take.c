@@ -6,7 +6,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "abi.h"
 #include "err.h"
+#include "layout.h"
 #include "snapshot.h"
 
 static char name[64];
@@ -154,11 +161,136 @@ static void test_snapshot_take_missing(void)
 	CHECK(strstr(e.msg, "no target") != NULL);
 }
 
+/* A child that maps FD and, with LOCK, takes the segment's process-shared
+ * mutex at offset 0; it says "r" on the pipe when done and then waits to
+ * be killed. */
+static pid_t mapper_child(int fd, bool lock)
+{
+	int p[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		pthread_mutex_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					  MAP_SHARED, fd, 0);
+		pthread_mutexattr_t a;
+
+		if (m == MAP_FAILED)
+			_exit(1);
+		if (lock) {
+			pthread_mutexattr_init(&a);
+			pthread_mutexattr_setpshared(&a,
+						     PTHREAD_PROCESS_SHARED);
+			if (pthread_mutex_init(m, &a) || pthread_mutex_lock(m))
+				_exit(1);
+		}
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0) {
+		test_defer_kill(pid);
+		if (read(p[0], &c, 1) != 1 || c != 'r')
+			pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static void kill_and_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * A live view reuses the list of mappers for mappers_ttl_ms, but never
+ * shows a dead mapper alive, and looks again when a lock's owner is not
+ * in the list (a process that mapped the segment since).
+ */
+static void test_snapshot_take_mapper_cache(void)
+{
+	static const char text[] = "struct s { pthread_mutex_t lock; };\n";
+	struct errbuf e = {{0}};
+	struct snapshot s = {0};
+	struct snap_source src, *r = &src;
+	struct layout *l;
+	pid_t a, b;
+	int fd;
+
+	snprintf(name, sizeof(name), "/shmscope-t-snapshot_take4-%d", getpid());
+	fd = make_seg(4096, "");
+	CHECK(fd >= 0);
+	l = layout_parse_string("t.layout", text, sizeof(text) - 1, abi_host(),
+				0, &e);
+	CHECK(l != NULL);
+	a = mapper_child(fd, false);
+	CHECK(a > 0);
+	CHECK_INT(snap_source_open(r, name, l, NULL, &e), 0);
+	r->mappers_ttl_ms = 600000;
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	CHECK_INT(s.nprocs, 1);
+	CHECK_INT(s.procs[0].pid, a);
+	CHECK_INT(r->mapper_scans, 1);
+	snap_free(&s);
+
+	/* Nothing changed: the list is reused. */
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	CHECK_INT(s.nprocs, 1);
+	CHECK_INT(r->mapper_scans, 1);
+	snap_free(&s);
+
+	/* A new process maps the segment and holds its lock: its owner is
+	 * not in the list, so the list is read again. */
+	b = mapper_child(fd, true);
+	CHECK(b > 0);
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	CHECK_INT(r->mapper_scans, 2);
+	CHECK_INT(s.nsyncs, 1);
+	CHECK_INT(s.syncs[0].owner_tid, b);
+	CHECK_INT(s.syncs[0].owner_alive, 1);
+	CHECK_INT(s.nprocs, 2);
+	snap_free(&s);
+
+	/* A mapper died: never shown alive, whatever the age of the list. */
+	kill_and_reap(a);
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	CHECK_INT(r->mapper_scans, 3);
+	CHECK_INT(s.nprocs, 1);
+	CHECK_INT(s.procs[0].pid, b);
+	snap_free(&s);
+
+	/* The owner died: its lock's owner is gone at once. */
+	kill_and_reap(b);
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	CHECK_INT(s.nprocs, 0);
+	CHECK_INT(s.syncs[0].owner_alive, 0);
+	snap_free(&s);
+
+	/* Without a TTL every snapshot reads /proc. */
+	r->mappers_ttl_ms = 0;
+	unsigned before = r->mapper_scans;
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	snap_free(&s);
+	CHECK_INT(snap_take(r, &s, &e), 0);
+	snap_free(&s);
+	CHECK_INT(r->mapper_scans, before + 2);
+	snap_source_close(r);
+	layout_free(l);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(test_snapshot_take_reads_bytes);
 	RUN(test_snapshot_take_shrink_grow_unlink_recreate);
 	RUN(test_snapshot_take_survives_shrink_race);
 	RUN(test_snapshot_take_missing);
+	RUN(test_snapshot_take_mapper_cache);
 	return test_done();
 }
