@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: shmfuzz [--runs N | --time S] [--seed S] [--jobs J] "
+		"usage: shmfuzz [--runs N] [--time S] [--seed S] [--jobs J] "
 		"[--timeout MS]\n"
 		"               [--strategy noise|pct|none] [-l LAYOUT] "
 		"[--check-hz N]\n"
@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"\n"
 		"  --runs N          stop after N runs (default 100 when "
 		"--time is not given)\n"
-		"  --time S          stop after S seconds\n"
+		"  --time S          stop after S seconds; with --runs, at "
+		"whichever comes first\n"
 		"  --seed S          base seed of the campaign (default: "
 		"random, printed)\n"
 		"  --jobs J          J runs at a time (default 1)\n"
@@ -249,10 +250,6 @@ static int parse_one(struct fuzz_opts *o, int c, const char *arg,
 
 static int check_consistency(struct fuzz_opts *o, int ntime, struct errbuf *e)
 {
-	if (o->runs && ntime) {
-		err_set(e, "--runs and --time: give one of them");
-		return -EINVAL;
-	}
 	if (o->shard_n > 1 && !o->seed_given) {
 		err_set(e, "--shard needs --seed, so that every shard takes "
 			   "its part of the same campaign");
