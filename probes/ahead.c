@@ -248,6 +248,22 @@ static uint64_t claimed_end(const struct ahead_file *f, uint32_t *used)
 	return h->chunks_off + (uint64_t)u * TRACE_CHUNK_SIZE;
 }
 
+/* Fault [FROM, TO) of F in: blocks first (unwritten extents in one call,
+ * a third cheaper on ext4 than each page fault reserving its block;
+ * harmless where not supported), then the pages.  0, or -1 when F must be
+ * left alone. */
+static int populate_range(struct ahead_file *f, uint64_t from, uint64_t to)
+{
+	if (fallocate(f->fd, 0, (off_t)from, (off_t)(to - from)) < 0 &&
+	    errno == ENOSPC)
+		return -1;
+	/* EINVAL: a kernel before 5.14; EFAULT: the file system is full.
+	 * The process faults its own pages in, as without us. */
+	if (madvise((char *)f->h + from, to - from, MADV_POPULATE_WRITE) < 0)
+		return -1;
+	return 0;
+}
+
 /* Populate the next part of F's event area.  True if its process
  * recorded something since the last round. */
 static bool populate(struct ahead *a, struct ahead_file *f)
@@ -270,33 +286,21 @@ static bool populate(struct ahead *a, struct ahead_file *f)
 	want = round_up(front + lead, AHEAD_HUGE);
 	if (want > f->size)
 		want = f->size;
-	/* Whole folios only, from the first one the process has not begun
-	 * to use. */
+	/* Whole folios, from the first one the process has not begun to
+	 * use, at most AHEAD_STEP_MAX at a time. */
 	from = round_up(front, AHEAD_HUGE);
 	if (from < f->done)
 		from = f->done;
-	if (from >= want)
-		return true;
-	if (want - from > AHEAD_STEP_MAX)
+	if (want - from > AHEAD_STEP_MAX && from < want)
 		want = from + AHEAD_STEP_MAX;
-	/* Blocks first (unwritten extents, one call), then the pages: a
-	 * third cheaper on ext4 than letting each page fault reserve its
-	 * block.  Harmless where it is not supported. */
-	if (fallocate(f->fd, 0, (off_t)from, (off_t)(want - from)) < 0 &&
-	    errno == ENOSPC) {
-		f->failed = true;
-		return true;
+	if (from < want) {
+		if (populate_range(f, from, want) < 0) {
+			f->failed = true;
+			return true;
+		}
+		f->done = want;
+		a->st.populated += want - from;
 	}
-	if (madvise((char *)f->h + from, want - from, MADV_POPULATE_WRITE) <
-	    0) {
-		/* EINVAL: a kernel before 5.14; EFAULT: the file system is
-		 * full.  The process faults its own pages in, as without
-		 * us. */
-		f->failed = true;
-		return true;
-	}
-	f->done = want;
-	a->st.populated += want - from;
 	return true;
 }
 
@@ -332,7 +336,7 @@ static bool writer_gone(const struct ahead_file *f)
 int ahead_round(struct ahead *a)
 {
 	uint64_t now = mono_ns();
-	bool busy = false, live = now - a->live_ns >= AHEAD_LIVE_NS;
+	bool live = now - a->live_ns >= AHEAD_LIVE_NS, busy = false;
 
 	drain_events(a);
 	if (a->rescan)
@@ -351,15 +355,15 @@ int ahead_round(struct ahead *a)
 		}
 		if (f->failed)
 			continue;
-		if (!file_ready(a, f)) {
-			busy = busy || (!f->gone && !f->failed);
-			continue;
-		}
-		if (populate(a, f))
-			busy = true;
+		if (file_ready(a, f))
+			busy |= populate(a, f);
+		else
+			busy |= !f->failed; /* being made: look again soon */
 	}
-	/* Every millisecond while processes record (or are starting),
-	 * backing off to AHEAD_IDLE_MS while none does. */
+	/* Every millisecond while processes record (or start), even when we
+	 * are a lead ahead: waiting longer let a thread at full speed catch
+	 * up (measured).  A round costs tens of microseconds on a VM: not
+	 * more often.  Backing off to AHEAD_IDLE_MS while none records. */
 	if (busy)
 		a->wait_ms = AHEAD_BUSY_MS;
 	else if (a->wait_ms < AHEAD_IDLE_MS)

@@ -2,6 +2,9 @@
  * bench_locks - the workloads of the probe benchmark (probes/bench_probe.sh).
  *
  *   bench_locks uncontended N   one thread, a private mutex, N lock/unlock
+ *   bench_locks paced N         the same with some work (about 100 ns)
+ *                               between the unlock and the next lock: a
+ *                               program that does something else too
  *   bench_locks contended N     two threads, one mutex, N lock/unlock each
  *   bench_locks ring N          two processes, a shm ring of 16 slots with
  *                               two semaphores and a mutex, N messages
@@ -68,6 +71,30 @@ static void *uncontended_loop(void *arg)
 		pthread_mutex_unlock(&m);
 	}
 	return NULL;
+}
+
+/* Work outside the lock: a chain of dependent multiplications that the
+ * compiler cannot drop. */
+static void work(void)
+{
+	static volatile uint64_t sink;
+	uint64_t x = sink | 1;
+
+	for (int i = 0; i < 64; i++)
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+	sink = x;
+}
+
+static void paced_loop(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+	for (long i = 0; i < n_iter; i++) {
+		pthread_mutex_lock(&m);
+		__asm__ __volatile__("" ::: "memory");
+		pthread_mutex_unlock(&m);
+		work();
+	}
 }
 
 static pthread_mutex_t shared_m = PTHREAD_MUTEX_INITIALIZER;
@@ -187,7 +214,8 @@ int main(int argc, char **argv)
 
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: bench_locks uncontended|contended|ring N\n");
+			"usage: bench_locks uncontended|paced|contended|ring "
+			"N\n");
 		return 2;
 	}
 	n_iter = atol(argv[2]);
@@ -197,6 +225,9 @@ int main(int argc, char **argv)
 	c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	if (!strcmp(argv[1], "uncontended")) {
 		uncontended_loop(NULL);
+		events = 2 * (uint64_t)n_iter;
+	} else if (!strcmp(argv[1], "paced")) {
+		paced_loop();
 		events = 2 * (uint64_t)n_iter;
 	} else if (!strcmp(argv[1], "contended")) {
 		for (int i = 0; i < 2; i++)

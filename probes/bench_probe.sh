@@ -12,7 +12,8 @@ REPEAT=${REPEAT:-5}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/shmscope-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-declare -A N=([uncontended]=1000000 [contended]=500000 [ring]=200000)
+declare -A N=([uncontended]=1000000 [paced]=1000000 [contended]=500000 \
+	[ring]=200000)
 
 # run CONFIG CASE: print "cpu_ns events wall_ns user_ns recorder_ns" of
 # one run; recorder_ns is the CPU time shmtrace itself spent populating
@@ -65,7 +66,7 @@ declare -A cpu=()
 printf '%-11s %6s %6s %6s %6s %6s %6s %6s %6s %8s %8s %6s\n' case plain \
 	shim bt0 bt1 bt8 nf1 pf1 rec bt1/shim +rec/shim Mev/s
 status=0
-for c in uncontended contended ring ring-user; do
+for c in uncontended paced contended ring ring-user; do
 	src=$c
 	col=1
 	if [ "$c" = ring-user ]; then
