@@ -7,11 +7,13 @@
  * Why: a tracer that keeps every event needs fresh memory at the rate it
  * records (32 bytes an event); first-touch page faults of the growing
  * trace file were half of the probe's cost per event.  This process does
- * that work instead, and does it cheaper: its mapping asks for huge pages
+ * that work instead, off the traced threads and outside their critical
+ * sections (it costs about as much CPU here as it did there:
+ * docs/bench-probe.md says how much).  Its mapping asks for huge pages
  * (MADV_HUGEPAGE), so where the file system keeps large folios (ext4 since
  * Linux 6.16, xfs, tmpfs mounted huge=) the page cache gets 2 MiB folios,
- * and the traced process maps each of them with one fault.  Where it cannot,
- * the pages are still allocated here and only mapped there.
+ * and the traced process maps each of them with one fault.  Where it
+ * cannot, the pages are still allocated here and only mapped there.
  *
  * Safety: this process never writes into a trace file.  It populates with
  * MADV_POPULATE_WRITE (which faults pages in without changing them) only
@@ -52,7 +54,7 @@
 struct ahead_file {
 	char name[256];
 	pid_t pid;
-	int fd;			/* -1: header not ready yet */
+	int fd;			/* -1: not opened yet */
 	struct trace_header *h; /* the whole file, mapped */
 	size_t size;
 	uint64_t done;	    /* populated up to this offset */
