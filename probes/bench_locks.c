@@ -2,13 +2,18 @@
  * bench_locks - the workloads of the probe benchmark (probes/bench_probe.sh).
  *
  *   bench_locks uncontended N   one thread, a private mutex, N lock/unlock
+ *   bench_locks paced N         the same with some work (about 100 ns)
+ *                               between the unlock and the next lock: a
+ *                               program that does something else too
  *   bench_locks contended N     two threads, one mutex, N lock/unlock each
  *   bench_locks ring N          two processes, a shm ring of 16 slots with
  *                               two semaphores and a mutex, N messages
  *
- * Prints "events E cpu_ns C wall_ns W": the CPU time (user + system, all
- * threads and processes of the workload) spent in the measured part, and
- * how many lock/semaphore calls it made (each is one probe event).
+ * Prints "events E cpu_ns C wall_ns W user_ns U minflt F": the CPU time
+ * (user + system, all threads and processes of the workload) spent in the
+ * measured part, how many lock/semaphore calls it made (each is one probe
+ * event), the user CPU time alone, and the page faults taken meanwhile
+ * (this process only).
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -68,6 +73,30 @@ static void *uncontended_loop(void *arg)
 	return NULL;
 }
 
+/* Work outside the lock: a chain of dependent multiplications that the
+ * compiler cannot drop. */
+static void work(void)
+{
+	static volatile uint64_t sink;
+	uint64_t x = sink | 1;
+
+	for (int i = 0; i < 64; i++)
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+	sink = x;
+}
+
+static void paced_loop(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+	for (long i = 0; i < n_iter; i++) {
+		pthread_mutex_lock(&m);
+		__asm__ __volatile__("" ::: "memory");
+		pthread_mutex_unlock(&m);
+		work();
+	}
+}
+
 static pthread_mutex_t shared_m = PTHREAD_MUTEX_INITIALIZER;
 static volatile long shared_counter;
 
@@ -104,6 +133,14 @@ static uint64_t user_ns(void)
 }
 
 static uint64_t ring_user;
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
 
 static void ring_put(struct ring *r, long v)
 {
@@ -173,18 +210,24 @@ int main(int argc, char **argv)
 {
 	uint64_t w0, c0, u0, cpu = 0, events, user;
 	pthread_t t[2];
+	long f0;
 
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: bench_locks uncontended|contended|ring N\n");
+			"usage: bench_locks uncontended|paced|contended|ring "
+			"N\n");
 		return 2;
 	}
 	n_iter = atol(argv[2]);
 	w0 = ns(CLOCK_MONOTONIC);
+	f0 = minflt();
 	u0 = user_ns();
 	c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	if (!strcmp(argv[1], "uncontended")) {
 		uncontended_loop(NULL);
+		events = 2 * (uint64_t)n_iter;
+	} else if (!strcmp(argv[1], "paced")) {
+		paced_loop();
 		events = 2 * (uint64_t)n_iter;
 	} else if (!strcmp(argv[1], "contended")) {
 		for (int i = 0; i < 2; i++)
@@ -209,9 +252,9 @@ int main(int argc, char **argv)
 	} else {
 		user = ring_user;
 	}
-	printf("events %llu cpu_ns %llu wall_ns %llu user_ns %llu\n",
+	printf("events %llu cpu_ns %llu wall_ns %llu user_ns %llu minflt %ld\n",
 	       (unsigned long long)events, (unsigned long long)cpu,
 	       (unsigned long long)(ns(CLOCK_MONOTONIC) - w0),
-	       (unsigned long long)user);
+	       (unsigned long long)user, minflt() - f0);
 	return 0;
 }

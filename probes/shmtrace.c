@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,7 +81,9 @@ static void record_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: shmtrace record [-o DIR] [--backtrace N] [--events "
-		"LIST] "
+		"LIST] [--buffer-mb N]\n"
+		"                       [--populate ahead|start|none] "
+		"[--stats] "
 		"-- PROG ARGS...\n"
 		"  -o DIR          where the trace goes (default "
 		"./shmtrace.PID)\n"
@@ -93,9 +97,14 @@ static void record_usage(FILE *f)
 		"  --buffer-mb N   event space per process (default %d MiB); "
 		"beyond it events\n"
 		"                  are counted as dropped\n"
-		"  --prefault      fault each process's event space in at "
-		"start:\n"
-		"                  no page faults while recording\n",
+		"  --populate MODE who faults in each process's event space:\n"
+		"                  ahead  shmtrace, a little ahead of each "
+		"process (default)\n"
+		"                  start  each process, all of it at start\n"
+		"                  none   each process's threads, as they "
+		"record\n"
+		"  --prefault      the same as --populate start\n"
+		"  --stats         say what populating ahead did and cost\n",
 		TRACE_STACK_DEPTH, TRACE_DEFAULT_MB);
 }
 
@@ -139,6 +148,53 @@ static int count_files(const char *dir)
 	return n;
 }
 
+/* Wait for PID; meanwhile, with A, populate ahead of the traced
+ * processes.  0 with *STATUS, or -errno. */
+static int wait_prog(pid_t pid, struct ahead *a, int *status)
+{
+	/* Readable when PID ends: no need to poll waitpid().  Without it
+	 * (Linux before 5.3) the rounds' timeouts bound the delay. */
+	int pidfd = a ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	int ret = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+				      {.fd = -1, .events = POLLIN}};
+		pid_t r = waitpid(pid, status, a ? WNOHANG : 0);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (r < 0)
+			continue;
+		p[1].fd = ahead_fd(a);
+		if (poll(p, 2, ahead_round(a)) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
+}
+
+static void print_stats(const struct ahead_stats *st, bool ahead)
+{
+	if (!ahead) {
+		fprintf(stderr, "%s: populated ahead: off\n", shmtrace_prog);
+		return;
+	}
+	fprintf(stderr,
+		"%s: populated ahead: %.1f MiB for %u process%s, %.1f MiB "
+		"given back, %.3f ms CPU\n",
+		shmtrace_prog, (double)st->populated / 1048576, st->files,
+		st->files == 1 ? "" : "es", (double)st->released / 1048576,
+		(double)st->cpu_ns / 1e6);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -147,6 +203,8 @@ int cmd_record(int argc, char **argv)
 		{"events", required_argument, NULL, 'e'},
 		{"buffer-mb", required_argument, NULL, 'm'},
 		{"prefault", no_argument, NULL, 'P'},
+		{"populate", required_argument, NULL, 'p'},
+		{"stats", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -154,6 +212,9 @@ int cmd_record(int argc, char **argv)
 	char preload[2 * PATH_MAX];
 	const char *out = NULL, *events = NULL, *old;
 	int opt, bt = 1, status, bufmb = 0, ret;
+	bool ahead = true, stats = false;
+	struct ahead *a = NULL;
+	struct ahead_stats st = {0};
 	unsigned mask;
 	struct errbuf e;
 	pid_t pid;
@@ -187,6 +248,22 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'P':
 			setenv("SHMPROBE_PREFAULT", "1", 1);
+			ahead = false;
+			break;
+		case 'p':
+			ahead = !strcmp(optarg, "ahead");
+			if (!strcmp(optarg, "start")) {
+				setenv("SHMPROBE_PREFAULT", "1", 1);
+			} else if (!ahead && strcmp(optarg, "none")) {
+				fprintf(stderr,
+					"%s: --populate: ahead, start or "
+					"none\n",
+					shmtrace_prog);
+				return 2;
+			}
+			break;
+		case 's':
+			stats = true;
 			break;
 		case 'h':
 			record_usage(stdout);
@@ -247,6 +324,10 @@ int cmd_record(int argc, char **argv)
 	else
 		snprintf(preload, sizeof(preload), "%s", probe);
 	setenv("LD_PRELOAD", preload, 1);
+	/* Watching starts before PROG does: none of its files is missed.
+	 * If it cannot, PROG's threads fault their pages in themselves. */
+	if (ahead && ahead_open(&a, absdir, &e) < 0)
+		ahead = false;
 
 	pid = fork();
 	if (pid < 0) {
@@ -264,13 +345,15 @@ int cmd_record(int argc, char **argv)
 	/* The terminal's ^C and ^\ are for PROG; we report when it ends. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "%s: waitpid: %s\n", shmtrace_prog,
-				strerror(errno));
-			return 1;
-		}
+	ret = wait_prog(pid, a, &status);
+	ahead_close(a, &st);
+	if (ret < 0) {
+		fprintf(stderr, "%s: waitpid: %s\n", shmtrace_prog,
+			strerror(-ret));
+		return 1;
 	}
+	if (stats)
+		print_stats(&st, ahead);
 	fprintf(stderr, "%s: trace of %d process%s in %s\n", shmtrace_prog,
 		count_files(absdir), count_files(absdir) == 1 ? "" : "es",
 		absdir);

@@ -16,6 +16,32 @@ extern const char *shmtrace_prog;
 /* record.c: shmtrace record [-o DIR] [--backtrace N] [--events L] -- PROG */
 int cmd_record(int argc, char **argv);
 
+/* ahead.c: populate ahead of the traced processes (see there why). */
+struct ahead;
+struct ahead_stats {
+	unsigned files;	    /* trace files helped */
+	uint64_t populated; /* bytes faulted in ahead of their writers */
+	uint64_t released;  /* bytes of that given back after they ended */
+	uint64_t cpu_ns;    /* this process's CPU time since ahead_open() */
+};
+
+/* Start watching DIR, the trace folder of a record.  0 or -errno. */
+int ahead_open(struct ahead **a, const char *dir, struct errbuf *e);
+
+/* A descriptor that becomes readable when DIR may hold a new trace file,
+ * or -1 (then every round reads the folder). */
+int ahead_fd(const struct ahead *a);
+
+/* One round: find new trace files, populate the next pages of each
+ * running process's event area, release the unused tail of the files of
+ * processes that are gone.  Returns the milliseconds to wait (at most)
+ * before the next round. */
+int ahead_round(struct ahead *a);
+
+/* Release what can be released, stop, free A (NULL is fine); ST (may be
+ * NULL) gets the totals. */
+void ahead_close(struct ahead *a, struct ahead_stats *st);
+
 /* report.c: shmtrace report [-l LAYOUT] [--segment NAME] [--json]
  * [--top N] DIR */
 int cmd_report(int argc, char **argv);
