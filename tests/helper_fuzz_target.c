@@ -174,7 +174,8 @@ int main(int argc, char **argv)
 		return badread();
 	if (!strcmp(mode, "env")) {
 		const char *v[] = {"SHMFUZZ_SEED", "SHMFUZZ_STRATEGY",
-				   "SHMFUZZ_RUN", "SHMPROBE_DIR", "LD_PRELOAD"};
+				   "SHMFUZZ_RUN",  "SHMPROBE_DIR",
+				   "LD_PRELOAD",   "SHMPROBE_TSC_HZ"};
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			printf("%s=%s\n", v[i],
 			       getenv(v[i]) ? getenv(v[i]) : "");

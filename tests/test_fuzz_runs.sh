@@ -28,6 +28,12 @@ grep -qx "SHMFUZZ_STRATEGY=none" "$d/stdout.txt" || t_fail "strategy: $(cat "$d/
 grep -qx "SHMFUZZ_RUN=0" "$d/stdout.txt" || t_fail "no SHMFUZZ_RUN=0"
 grep -qx "SHMFUZZ_SEED=$(cat "$d/seed")" "$d/stdout.txt" || t_fail "seed differs from $d/seed"
 grep -qx "SHMPROBE_DIR=.*/runs/run-0/trace" "$d/stdout.txt" || t_fail "SHMPROBE_DIR"
+# The cycle counter is calibrated once by shmfuzz, not in every process.
+if [ "$(uname -m)" = x86_64 ] && grep -qw constant_tsc /proc/cpuinfo &&
+	grep -qw nonstop_tsc /proc/cpuinfo; then
+	grep -Eqx "SHMPROBE_TSC_HZ=[0-9]{7,}" "$d/stdout.txt" ||
+		t_fail "no SHMPROBE_TSC_HZ: $(grep TSC "$d/stdout.txt")"
+fi
 t_end
 
 t_begin "libshmprobe.so next to shmfuzz is preloaded into every run"
