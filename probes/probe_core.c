@@ -925,6 +925,20 @@ static void atfork_parent(void)
 	probe_noise_parent(&probe_tls);
 }
 
+/* Claim T's first chunk now, before the program's first sync call: at
+ * that call it would cost tens of microseconds (the chunk is faulted in),
+ * a window the probe would open inside whatever race the call is part
+ * of.  Called while probe_mask is still 0 (a signal handler's calls pass
+ * straight through). */
+static void claim_first_chunk(struct probe_thread *t)
+{
+	t->busy = 1;
+	__asm__ __volatile__("" ::: "memory");
+	(void)probe_new_chunk(t);
+	__asm__ __volatile__("" ::: "memory");
+	t->busy = 0;
+}
+
 /* The child: a file of its own, with the mappings it inherited. */
 static void atfork_child(void)
 {
@@ -952,6 +966,7 @@ static void atfork_child(void)
 			map_append(&om[i]);
 	}
 	REAL(munmap)(old, oldsize);
+	claim_first_chunk(t);
 	probe_mask = P.events;
 	errno = saved;
 }
@@ -997,6 +1012,7 @@ __attribute__((constructor)) static void probe_init(void)
 	unlock_maps();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	probe_noise_init(P.dir);
+	claim_first_chunk(&probe_tls);
 	probe_mask = P.events;
 	errno = saved;
 }
