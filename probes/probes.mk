@@ -27,7 +27,7 @@ INSTALL_LIBS += $(PROBE_SO)
 
 # shmtrace: record, report, export.
 SHMTRACE_SRCS := probes/shmtrace.c probes/report.c probes/export.c \
-	probes/symbolize.c
+	probes/symbolize.c probes/story.c
 $(eval $(call shm_program,shmtrace,$(SHMTRACE_SRCS),-ldw -lelf))
 INSTALL_BINS += $(BIN)/shmtrace
 # shmtrace record finds the probe in ../lib: build it along.
