@@ -79,6 +79,7 @@ int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 			  const struct fuzz_verdict *v)
 {
 	char path[4200], cmd[8192], self[8400];
+	bool story = fuzz_story_write(o, r->dir) == 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/failure.txt", r->dir);
@@ -101,6 +102,9 @@ int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 	fprintf(f, "command: %s\n", cmd);
 	fprintf(f, "replay: %s\n", self);
 	fprintf(f, "seconds: %.3f\n", v->secs);
+	if (story)
+		fprintf(f, "story: story.txt (the last " FUZZ_STORY_LAST
+			   " events, in order)\n");
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/seed", r->dir);
 	f = fopen(path, "w");

@@ -202,6 +202,13 @@ void fuzz_checks_close(void);
  * squashed) and as prose into WHAT. */
 int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 		      size_t sn, char *what, size_t wn);
+/* Whether the probe recorded any event in DIR/trace. */
+bool fuzz_traced(const char *dir);
+/* Run the shmtrace next to shmfuzz: ARGS (NULL-terminated, at most 11),
+ * then -l LAYOUT when given, then DIR/trace, with stdout into the file
+ * OUT and stderr discarded.  0, -EIO when it failed, or -errno. */
+int fuzz_shmtrace(const struct fuzz_opts *o, const char *const *args,
+		  const char *dir, const char *out);
 /* Read the "misuse" array of a report's JSON (LEN bytes): the number of
  * entries that fail a run (all but "died-holding", see misuse.c), the first
  * described as above, or -EINVAL when malformed. */
@@ -238,6 +245,14 @@ void fuzz_rm_rf(const char *path);
 /* Write DIR/README-like files of a failure folder: seed, command. */
 int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 			  const struct fuzz_verdict *v);
+
+/* --- story.c ------------------------------------------------------------ */
+
+/* The last FUZZ_STORY_LAST events of the run in DIR, told in order by
+ * `shmtrace story`, into DIR/story.txt.  0, or -errno when there is no
+ * trace to tell or shmtrace failed (story.txt is then removed). */
+#define FUZZ_STORY_LAST "200"
+int fuzz_story_write(const struct fuzz_opts *o, const char *dir);
 
 /* --- report.c ---------------------------------------------------------- */
 

@@ -1025,86 +1025,141 @@ static void read_all(struct story *s)
 		release(s, true);
 }
 
+/* The thread T waits for at the end: the holder of the lock it blocked
+ * on, or -1. */
+static int waits_for(struct story *s, int t)
+{
+	const struct sthread *th = &s->th[t];
+
+	if (!th->blocked || th->block.op == TRACE_SEM_BLOCK)
+		return -1;
+	return s->obj[obj_get(s, &th->block)].owner;
+}
+
+static void end_line(bool *any)
+{
+	if (!*any)
+		printf("\nat the end:\n");
+	*any = true;
+}
+
+static void end_blocked(struct story *s, int t, bool *any)
+{
+	const struct rec *b = &s->th[t].block;
+	const struct sobj *so = &s->obj[obj_get(s, b)];
+	char w[32], o[32], obj[256], at[32];
+
+	who(s, t, w, sizeof(w));
+	obj_name(s, b, obj, sizeof(obj));
+	if (s->o.json) {
+		json_begin_obj(&s->j);
+		json_kv_str(&s->j, "kind", "blocked");
+		json_who(s, b->proc, t);
+		json_kv_str(&s->j, "op", trace_op_name(b->op));
+		json_kv_str(&s->j, "object", obj);
+		if (so->owner >= 0) {
+			json_kv_int(&s->j, "held_by_p", s->th[so->owner].pno);
+			json_kv_int(&s->j, "held_by_thread",
+				    s->th[so->owner].no);
+		}
+		json_end_obj(&s->j);
+		return;
+	}
+	end_line(any);
+	printf("  %s was blocked %s %s", w,
+	       b->op == TRACE_SEM_BLOCK ? "in sem_wait on" : "on", obj);
+	if (so->owner >= 0) {
+		who(s, so->owner, o, sizeof(o));
+		printf(", held by %s%s", o, so->owner == t ? " (itself)" : "");
+	}
+	if (b->op == TRACE_SEM_BLOCK && so->poster >= 0) {
+		who(s, so->poster, o, sizeof(o));
+		fmt_ms(trace_reader_ns(s->r, so->post), at, sizeof(at));
+		printf(" (last sem_post by %s at %s)", o, at);
+	} else if (b->op == TRACE_SEM_BLOCK) {
+		printf(" (never posted in the trace)");
+	}
+	printf("\n");
+}
+
+static void end_held(struct story *s, int i, bool *any)
+{
+	const struct sobj *so = &s->obj[i];
+	const struct sthread *th = &s->th[so->owner];
+	bool died = s->ended[th->proc] &&
+		    proc_of(s, th->proc)->hdr->state == TRACE_RUNNING;
+	char w[32], obj[256];
+
+	who(s, so->owner, w, sizeof(w));
+	obj_name(s, &so->any, obj, sizeof(obj));
+	if (s->o.json) {
+		json_begin_obj(&s->j);
+		json_kv_str(&s->j, "kind", "held");
+		json_who(s, th->proc, so->owner);
+		json_kv_str(&s->j, "object", obj);
+		json_kv_bool(&s->j, "owner_died", died);
+		json_end_obj(&s->j);
+		return;
+	}
+	end_line(any);
+	printf("  %s was still held by %s%s\n", obj, w,
+	       died ? ", whose process ended without exit" : "");
+}
+
+/* Threads that wait for each other in a circle, each circle once (from
+ * its lowest thread). */
+static void end_cycles(struct story *s, bool *any)
+{
+	for (int t = 0; t < s->nth; t++) {
+		int u = waits_for(s, t), n = 1;
+		char w[32];
+
+		while (u > t && n <= s->nth) {
+			u = waits_for(s, u);
+			n++;
+		}
+		if (u != t)
+			continue;
+		if (s->o.json) {
+			json_begin_obj(&s->j);
+			json_kv_str(&s->j, "kind", "deadlock");
+			json_key(&s->j, "threads");
+			json_begin_arr(&s->j);
+		} else {
+			end_line(any);
+			printf("  a deadlock:");
+		}
+		u = t;
+		do {
+			who(s, u, w, sizeof(w));
+			if (s->o.json)
+				json_str(&s->j, w);
+			else
+				printf(" %s waits for", w);
+			u = waits_for(s, u);
+		} while (u != t);
+		who(s, t, w, sizeof(w));
+		if (s->o.json) {
+			json_end_arr(&s->j);
+			json_end_obj(&s->j);
+		} else {
+			printf(" %s\n", w);
+		}
+	}
+}
+
 /* What was left hanging: threads blocked for good, locks still held. */
 static void print_end(struct story *s)
 {
-	char w[32], o[32], obj[256], t[32];
 	bool any = false;
 
-	for (int i = 0; i < s->nth; i++) {
-		const struct sthread *th = &s->th[i];
-		const struct rec *b = &th->block;
-		const struct sobj *so;
-
-		if (!th->blocked)
-			continue;
-		so = &s->obj[obj_get(s, b)];
-		who(s, i, w, sizeof(w));
-		obj_name(s, b, obj, sizeof(obj));
-		if (s->o.json) {
-			json_begin_obj(&s->j);
-			json_kv_str(&s->j, "kind", "blocked");
-			json_who(s, b->proc, i);
-			json_kv_str(&s->j, "op", trace_op_name(b->op));
-			json_kv_str(&s->j, "object", obj);
-			if (so->owner >= 0) {
-				json_kv_int(&s->j, "held_by_p",
-					    s->th[so->owner].pno);
-				json_kv_int(&s->j, "held_by_thread",
-					    s->th[so->owner].no);
-			}
-			json_end_obj(&s->j);
-			continue;
-		}
-		if (!any)
-			printf("\nat the end:\n");
-		any = true;
-		printf("  %s is blocked %s %s", w,
-		       b->op == TRACE_SEM_BLOCK ? "in sem_wait on" : "on", obj);
-		if (so->owner >= 0) {
-			who(s, so->owner, o, sizeof(o));
-			printf(", held by %s%s", o,
-			       so->owner == i ? " (itself)" : "");
-		}
-		if (b->op == TRACE_SEM_BLOCK && so->poster >= 0) {
-			who(s, so->poster, o, sizeof(o));
-			fmt_ms(trace_reader_ns(s->r, so->post), t, sizeof(t));
-			printf(" (last sem_post by %s at %s)", o, t);
-		} else if (b->op == TRACE_SEM_BLOCK) {
-			printf(" (never posted in the trace)");
-		}
-		printf("\n");
-	}
-	for (int i = 0; i < s->nobj; i++) {
-		const struct sobj *so = &s->obj[i];
-		const struct sthread *th;
-		const struct trace_header *h;
-
-		if (so->owner < 0)
-			continue;
-		th = &s->th[so->owner];
-		h = proc_of(s, th->proc)->hdr;
-		who(s, so->owner, w, sizeof(w));
-		obj_name(s, &so->any, obj, sizeof(obj));
-		if (s->o.json) {
-			json_begin_obj(&s->j);
-			json_kv_str(&s->j, "kind", "held");
-			json_who(s, th->proc, so->owner);
-			json_kv_str(&s->j, "object", obj);
-			json_kv_bool(&s->j, "owner_ended",
-				     s->ended[th->proc] &&
-					     h->state == TRACE_RUNNING);
-			json_end_obj(&s->j);
-			continue;
-		}
-		if (!any)
-			printf("\nat the end:\n");
-		any = true;
-		printf("  %s is held by %s%s\n", obj, w,
-		       h->state == TRACE_RUNNING && s->ended[th->proc]
-			       ? ", whose process ended without exit"
-			       : "");
-	}
+	for (int t = 0; t < s->nth; t++)
+		if (s->th[t].blocked)
+			end_blocked(s, t, &any);
+	for (int i = 0; i < s->nobj; i++)
+		if (s->obj[i].owner >= 0)
+			end_held(s, i, &any);
+	end_cycles(s, &any);
 }
 
 static void tell(struct story *s, const char *dir)
@@ -1142,8 +1197,11 @@ static void tell(struct story *s, const char *dir)
 		json_newline(&s->j);
 		return;
 	}
-	printf("\n%llu events, %llu shown, %llu in collapsed repetitions\n",
-	       (unsigned long long)s->total, (unsigned long long)s->printed,
+	printf("\n%llu events", (unsigned long long)s->total);
+	if (s->o.last && s->total > s->o.last)
+		printf("; of the last %llu", (unsigned long long)s->o.last);
+	printf(": %llu shown, %llu in collapsed repetitions\n",
+	       (unsigned long long)s->printed,
 	       (unsigned long long)s->collapsed);
 }
 
