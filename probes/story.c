@@ -78,7 +78,7 @@ struct sthread {
 	int pno; /* P number of its process (by pid) */
 	int no;	 /* T number within the process: T1 is the main thread */
 	uint32_t tid;
-	int proc; /* reader index of its latest image */
+	int proc;    /* reader index of its latest image */
 	int pending; /* its events held back by the causal stage */
 	bool blocked;
 	struct rec block; /* its BLOCK, while blocked */
@@ -112,7 +112,7 @@ struct mark {
 
 struct opts {
 	bool json;
-	bool all; /* no collapsing */
+	bool all;      /* no collapsing */
 	uint64_t last; /* 0: everything */
 };
 
@@ -446,8 +446,7 @@ static bool must_wait(struct story *s, const struct rec *x)
 	o = &s->obj[obj_get(s, x)];
 	if (acquires_exclusive(x->op))
 		return x->result != EOWNERDEAD && o->owner >= 0 &&
-		       o->owner != x->thread &&
-		       !s->ended[s->th[o->owner].proc];
+		       o->owner != x->thread && !s->ended[s->th[o->owner].proc];
 	if (x->op == TRACE_SEM_WAIT || x->op == TRACE_SEM_TRYWAIT)
 		return o->value == 0;
 	return false;
@@ -612,15 +611,18 @@ static void print_rec(struct story *s, const struct rec *x)
 
 static uint64_t rec_sig(const struct rec *x)
 {
+	/* Processes and segments: every fork, mmap... is news. */
+	uint64_t what = is_sync(x->op) ? x->okey : x->obj ^ x->ticks;
+
 	return mix(mix(mix((uint64_t)x->thread, x->op),
 		       (uint64_t)(uint16_t)x->result),
-		   mix(x->okey, x->flags & TRACE_F_COND));
+		   mix(what, x->flags & TRACE_F_COND));
 }
 
 /* The pattern M repeats, in words: "sem_wait ring.empty_slots,
  * lock/unlock ring.lock, sem_post ring.filled_slots". */
-static void pattern_text(const struct story *s, const struct mark *m,
-			 char *buf, size_t len)
+static void pattern_text(const struct story *s, const struct mark *m, char *buf,
+			 size_t len)
 {
 	size_t n = 0;
 
@@ -635,11 +637,10 @@ static void pattern_text(const struct story *s, const struct mark *m,
 		obj_name(s, x, obj, sizeof(obj));
 		if (x->result)
 			snprintf(res, sizeof(res), " %s", errname(x->result));
-		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s%s",
-				      i ? ", " : "",
-				      pair ? "lock/unlock"
-					   : op_word(x->op, x->flags),
-				      res, obj[0] ? " " : "", obj);
+		n += (size_t)snprintf(
+			buf + n, len - n, "%s%s%s%s%s", i ? ", " : "",
+			pair ? "lock/unlock" : op_word(x->op, x->flags), res,
+			obj[0] ? " " : "", obj);
 		if (pair)
 			i++;
 	}
@@ -756,8 +757,8 @@ static void add_mark(struct story *s, int t, uint64_t before)
 	struct coll *c = s->th[t].coll;
 	struct mark *m;
 
-	s->marks = xrealloc(s->marks, (size_t)(s->nmarks + 1) *
-					      sizeof(*s->marks));
+	s->marks =
+		xrealloc(s->marks, (size_t)(s->nmarks + 1) * sizeof(*s->marks));
 	m = &s->marks[s->nmarks++];
 	m->thread = t;
 	m->before = before;
@@ -765,13 +766,19 @@ static void add_mark(struct story *s, int t, uint64_t before)
 	memcpy(m->pat, c->pat, sizeof(m->pat));
 }
 
+static bool is_block(unsigned op)
+{
+	return op == TRACE_MUTEX_BLOCK || op == TRACE_RW_BLOCK ||
+	       op == TRACE_SEM_BLOCK;
+}
+
 /*
- * Thread T's pattern is interrupted (BREAK: it ends; else T only blocked
- * and goes on with it).  The repetition cut short, and on a break the
- * whole one before it, are shown after all when they are still in the
- * window: they lead to what happens next.  The summary goes before them.
+ * Thread T's pattern ends.  The repetition it cut short and the whole one
+ * before it are shown after all, when they are still in the window: they
+ * lead to what happens next (with the blocks among them, and after them:
+ * a thread that blocked for good).  The summary goes before them.
  */
-static void interrupt(struct story *s, int t, bool brk)
+static void interrupt(struct story *s, int t)
 {
 	struct coll *c = s->th[t].coll;
 	uint64_t p, show, before = s->whead;
@@ -779,24 +786,24 @@ static void interrupt(struct story *s, int t, bool brk)
 	if (!c || !c->period)
 		return;
 	p = (uint64_t)c->period;
-	show = c->nsup % p + (brk && c->nsup >= p ? p : 0);
-	for (uint64_t seq = s->whead; show && seq-- > s->wtail;) {
+	show = c->nsup % p + (c->nsup >= p ? p : 0);
+	for (uint64_t seq = s->whead; seq-- > s->wtail;) {
 		struct wslot *w = &s->win[seq % STORY_WIN];
-		if (w->sup && w->x.thread == t) {
-			w->sup = false;
-			before = seq;
+		if (!w->sup || w->x.thread != t)
+			continue;
+		if (!is_block(w->x.op)) {
+			if (!show)
+				break;
 			show--;
 		}
+		w->sup = false;
+		before = seq;
 	}
 	add_mark(s, t, before);
-	if (brk) {
-		c->period = 0;
-		c->filled = false;
-		c->nsup = 0;
-		memset(c->run, 0, sizeof(c->run));
-	} else {
-		c->nsup -= c->nsup % p;
-	}
+	c->period = 0;
+	c->filled = false;
+	c->nsup = 0;
+	memset(c->run, 0, sizeof(c->run));
 }
 
 static void coll_push(struct coll *c, uint64_t sig)
@@ -807,12 +814,6 @@ static void coll_push(struct coll *c, uint64_t sig)
 static uint64_t coll_back(const struct coll *c, uint64_t back)
 {
 	return c->hist[(c->nhist - back) % STORY_HIST];
-}
-
-static bool is_block(unsigned op)
-{
-	return op == TRACE_MUTEX_BLOCK || op == TRACE_RW_BLOCK ||
-	       op == TRACE_SEM_BLOCK;
 }
 
 static struct coll *coll_of(struct story *s, int t)
@@ -840,16 +841,15 @@ static void emit(struct story *s, const struct rec *x)
 	if (x->kind == REC_END) {
 		for (int t = 0; t < s->nth; t++)
 			if (s->th[t].proc == x->proc)
-				interrupt(s, t, true);
+				interrupt(s, t);
 		window_push(s, x, false);
 		return;
 	}
 	c = coll_of(s, x->thread);
-	/* Blocking is news, but does not end the pattern: the wait that
-	 * follows is counted in it. */
+	/* A thread in a pattern may block now and then: that is no news
+	 * (its wait is counted), unless it never returns; see interrupt(). */
 	if (is_block(x->op)) {
-		interrupt(s, x->thread, false);
-		window_push(s, x, false);
+		window_push(s, x, c->period != 0);
 		return;
 	}
 	sig = rec_sig(x);
@@ -865,7 +865,7 @@ static void emit(struct story *s, const struct rec *x)
 		return;
 	}
 	if (p)
-		interrupt(s, x->thread, true);
+		interrupt(s, x->thread);
 	for (uint64_t k = 1; k <= STORY_PMAX; k++) {
 		if (k <= c->nhist && sig == coll_back(c, k))
 			c->run[k]++;
@@ -887,7 +887,7 @@ static void emit(struct story *s, const struct rec *x)
 static void emit_end(struct story *s)
 {
 	for (int t = 0; t < s->nth; t++)
-		interrupt(s, t, true);
+		interrupt(s, t);
 	while (s->wtail < s->whead)
 		window_pop(s);
 	/* Summaries due before events that never came. */
@@ -927,7 +927,8 @@ static void unqueue(struct story *s, int i)
 {
 	struct rec x = s->q[i];
 
-	memmove(&s->q[i], &s->q[i + 1], (size_t)(s->nq - i - 1) * sizeof(*s->q));
+	memmove(&s->q[i], &s->q[i + 1],
+		(size_t)(s->nq - i - 1) * sizeof(*s->q));
 	s->nq--;
 	if (x.thread >= 0)
 		s->th[x.thread].pending--;
@@ -1281,7 +1282,8 @@ int cmd_story(int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "l:s:n:jah", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:s:n:jah", lopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'l':
 			layout = optarg;
