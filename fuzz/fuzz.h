@@ -26,13 +26,25 @@
 struct layout;
 struct snap_source;
 struct snapshot;
+struct pct_ctl;
+struct pct_switch;
 
 #define FUZZ_NAME "shmfuzz"
 
 enum fuzz_strategy {
 	FUZZ_STRAT_NOISE,
-	FUZZ_STRAT_PCT, /* issue 9: a controlled scheduler, not yet */
+	FUZZ_STRAT_PCT, /* a controlled scheduler (pct.c, docs/pct.md) */
 	FUZZ_STRAT_NONE,
+};
+
+/* A schedule saved by a pct run (schedule.txt), to follow again. */
+struct fuzz_pct_sched {
+	uint64_t seed;
+	bool has_seed;
+	unsigned depth;
+	uint64_t k;
+	uint32_t n;
+	struct pct_switch *sw; /* n switches */
 };
 
 struct fuzz_opts {
@@ -54,6 +66,12 @@ struct fuzz_opts {
 	const char *valgrind; /* NULL, "memcheck", "helgrind" or "drd" */
 	bool stop_first;
 	bool quiet;
+	unsigned pct_depth; /* --depth (pct) */
+	bool depth_given;
+	uint64_t pct_steps;	     /* --pct-steps: k; 0: estimated */
+	const char *replay_schedule; /* --replay-schedule FILE */
+	const struct fuzz_pct_sched *pct_sched; /* its contents */
+	bool minimize;
 	char **argv; /* the target: PROG ARGS, NULL-terminated */
 	int argc;
 	char probe[4096];    /* libshmprobe.so to preload; "" when none */
@@ -117,11 +135,13 @@ struct fuzz_verdict {
 	int nprocs;	/* processes reaped */
 	int cleaned;	/* segments/semaphores the fuzzer removed */
 	double secs;	/* wall time of the run */
+	uint64_t pct_steps, pct_k, pct_preemptions; /* pct: the run's */
 };
 
 /* One run: everything about it lives in DIR (created here). */
 struct fuzz_run {
 	uint64_t index, seed;
+	uint64_t pct_k; /* pct: the k its change points are drawn in */
 	char dir[4096];
 	pid_t sup; /* its supervisor */
 	int fd;	   /* read end of the verdict pipe */
@@ -274,6 +294,40 @@ int fuzz_report_junit(const char *path, const struct fuzz_opts *o,
 		      const struct fuzz_failures *fl, struct errbuf *e);
 /* The command line as one shell-quoted string into BUF. */
 void fuzz_quote_argv(char **argv, char *buf, size_t n);
+
+/* --- pct.c ------------------------------------------------------------- */
+
+/* The supervisor's handle on a run's control segment. */
+struct fuzz_pct {
+	struct pct_ctl *ctl;
+	char name[64];
+	uint64_t last_steps;
+	int last_holder;
+	double last_change, deadlock_since;
+	int ndead, noutside;
+};
+
+/* Read a schedule.txt into PS (PS->sw allocated); 0 or -errno with E. */
+int fuzz_pct_load(const char *path, struct fuzz_pct_sched *ps,
+		  struct errbuf *e);
+/* Create run R's control segment (named after the calling supervisor);
+ * 0 or -errno with E filled. */
+int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
+		  const struct fuzz_run *r, struct errbuf *e);
+/* Look at the baton at time NOW (seconds): move it on from a holder that
+ * blocks outside the probe's view or died.  1 when every scheduled thread
+ * is blocked for good: a deadlock (then see fuzz_pct_deadlock). */
+int fuzz_pct_watch(struct fuzz_pct *p, double now);
+/* Describe the deadlock: SIG groups identical ones, WHAT names the
+ * wait-for cycle; DIR/deadlock.txt lists every thread. */
+void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,
+		       const char *dir, char *sig, size_t sn, char *what,
+		       size_t wn);
+/* The run is over: DIR/schedule.txt, steps into V, segment removed. */
+void fuzz_pct_close(struct fuzz_pct *p, const char *dir,
+		    struct fuzz_verdict *v);
+/* Remove the control segment of supervisor SUP (it may have died). */
+void fuzz_pct_unlink(pid_t sup);
 
 /* --- campaign.c -------------------------------------------------------- */
 
