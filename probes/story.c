@@ -484,7 +484,12 @@ static void apply(struct story *s, struct rec *x)
 		return;
 	case TRACE_SEM_POST:
 		if (!x->result) {
-			o->value = x->aux;
+			/* Counted, not taken from aux: aux is the value at
+			 * the post's moment, and the waits told around it
+			 * may have been reordered.  aux only when the
+			 * start is unknown (sem_open, or initialised before
+			 * the trace began). */
+			o->value = o->value < 0 ? x->aux : o->value + 1;
 			o->poster = x->thread;
 			o->post = x->ticks;
 		}
