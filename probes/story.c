@@ -327,7 +327,7 @@ static void op_text(const struct story *s, const struct rec *x, char *buf,
 			snprintf(buf, len, "exit");
 		else
 			snprintf(buf, len,
-				 "ended without exit (killed or crashed)");
+				 "no exit after this: killed or crashed");
 		return;
 	}
 	n = (size_t)snprintf(buf, len, "%s", op_word(x->op, x->flags));
