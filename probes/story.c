@@ -411,13 +411,14 @@ static bool releases(unsigned op)
 	       op == TRACE_RW_UNLOCK;
 }
 
-static int obj_get(struct story *s, const struct rec *x)
+/* The object of X, made on first sight; valid until the next call. */
+static struct sobj *obj_get(struct story *s, const struct rec *x)
 {
 	int i = ihash_get(&s->obj_ix, x->okey);
 	struct sobj *o;
 
 	if (i >= 0)
-		return i;
+		return &s->obj[i];
 	s->obj = xrealloc(s->obj, (size_t)(s->nobj + 1) * sizeof(*s->obj));
 	o = &s->obj[s->nobj];
 	memset(o, 0, sizeof(*o));
@@ -426,8 +427,8 @@ static int obj_get(struct story *s, const struct rec *x)
 	o->value = -1;
 	o->poster = -1;
 	o->any = *x;
-	ihash_put(&s->obj_ix, x->okey, s->nobj);
-	return s->nobj++;
+	ihash_put(&s->obj_ix, x->okey, s->nobj++);
+	return o;
 }
 
 static bool ok_acquired(const struct rec *x)
@@ -443,7 +444,7 @@ static bool must_wait(struct story *s, const struct rec *x)
 
 	if (x->kind != REC_EVENT || !x->okey || !ok_acquired(x))
 		return false;
-	o = &s->obj[obj_get(s, x)];
+	o = obj_get(s, x);
 	if (acquires_exclusive(x->op))
 		return x->result != EOWNERDEAD && o->owner >= 0 &&
 		       o->owner != x->thread && !s->ended[s->th[o->owner].proc];
@@ -469,7 +470,7 @@ static void apply(struct story *s, struct rec *x)
 		s->exited[x->proc] = true;
 	if (!x->okey || !is_sync(x->op))
 		return;
-	o = &s->obj[obj_get(s, x)];
+	o = obj_get(s, x);
 	switch (x->op) {
 	case TRACE_MUTEX_BLOCK:
 	case TRACE_RW_BLOCK:
@@ -1039,7 +1040,7 @@ static int waits_for(struct story *s, int t)
 
 	if (!th->blocked || th->block.op == TRACE_SEM_BLOCK)
 		return -1;
-	return s->obj[obj_get(s, &th->block)].owner;
+	return obj_get(s, &th->block)->owner;
 }
 
 static void end_line(bool *any)
@@ -1052,7 +1053,7 @@ static void end_line(bool *any)
 static void end_blocked(struct story *s, int t, bool *any)
 {
 	const struct rec *b = &s->th[t].block;
-	const struct sobj *so = &s->obj[obj_get(s, b)];
+	const struct sobj *so = obj_get(s, b);
 	char w[32], o[32], obj[256], at[32];
 
 	who(s, t, w, sizeof(w));

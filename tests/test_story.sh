@@ -137,6 +137,21 @@ read -r all arep _ < <(python3 "$T_ROOT/total.py" "$T/a.json")
 [ "$rep" -gt $((all * 9 / 10)) ] || t_fail "only $rep of $all collapsed"
 t_end
 
+t_begin "threads of one process, a private mutex: T2, T3, lock/unlock pairs"
+"$ST" record -o "$T/tr" -- "$BIN/bench_locks" contended 2000 >"$T/out" 2>&1 ||
+	t_fail "record: $(cat "$T/out")"
+"$ST" story "$T/tr" >"$T/story" || t_fail "story: exit $?"
+for t in T2 T3; do
+	grep -Eq "^ +[0-9.]+  P1 [0-9]+ bench_locks +$t [0-9]+ +lock +0x[0-9a-f]+ \(private to P1\)\$" \
+		"$T/story" || t_fail "no lock by $t: $(head -12 "$T/story")"
+	grep -Eq "^ +\.\.\. [0-9]+ more lock/unlock pairs of 0x[0-9a-f]+ \(private to P1\) by P1/$t \(" \
+		"$T/story" || t_fail "no pairs line for $t: $(grep '\.\.\.' "$T/story")"
+done
+"$ST" story --json "$T/tr" >"$T/c.json" || t_fail "json"
+read -r shown rep _ < <(python3 "$T_ROOT/total.py" "$T/c.json")
+[ $((shown + rep)) -gt 8000 ] || t_fail "shown $shown + collapsed $rep: not 2 x 2 x 2000 and more"
+t_end
+
 t_begin "--last N: the N events before the end, the rest counted"
 "$ST" record -o "$T/tr" -- "$BIN/ring" -n "$(t_name sring)" -m 300 \
 	>"$T/out" 2>&1 || t_fail "record"
