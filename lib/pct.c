@@ -100,6 +100,7 @@ static int grant(struct pct_ctl *ctl, int new, unsigned reason)
 		return new;
 	if (old >= 0 && ctl->th[old].state == PCT_RUNNING)
 		ctl->th[old].state = PCT_RUNNABLE;
+	ctl->run_len = 0;
 	if (new >= 0) {
 		ctl->th[new].state = PCT_RUNNING;
 		record(ctl, new, reason);
@@ -204,6 +205,8 @@ int pct_point(struct pct_ctl *ctl, int self, bool yield)
 
 	ctl->steps++;
 	th->steps++;
+	if (++ctl->run_len > PCT_FAIR_STEPS)
+		yield = true;
 	if (!ctl->nreplay) {
 		for (unsigned i = 0; i + 1 < ctl->depth; i++)
 			if (ctl->change[i] == ctl->steps)

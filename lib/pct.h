@@ -46,6 +46,10 @@
 #define PCT_MAX_REPLAY	65536
 #define PCT_SEG_NAME	48
 #define PCT_DEFAULT_K	1000
+/* A holder that passed this many sync points in a row gives way as if it
+ * yielded: PCT assumes programs that end, and a thread that loops on
+ * locks without ever blocking would otherwise starve the others. */
+#define PCT_FAIR_STEPS 2000
 
 /* A slot's state. */
 enum pct_state {
@@ -116,6 +120,7 @@ struct pct_ctl {
 	uint64_t yield_floor;		/* next priority of a yielder */
 	uint64_t block_seq;
 	uint64_t preemptions;
+	uint64_t run_len; /* steps of the holder since it got the baton */
 	/* All scheduled threads blocked: 1 (the step it happened at is
 	 * deadlock_step); the supervisor reports it. */
 	uint32_t deadlock;

@@ -5,11 +5,14 @@
  *
  *   abba       two processes lock two mutexes in opposite orders once:
  *              a deadlock that needs one preemption (depth 2)
- *   order      P writes a = 1, 2, 3 in three critical sections, Q reads a
- *              twice; Q seeing 1 then 2 needs P, Q, P, Q: two preemptions
- *              (depth 3); exit 1 when it happens
+ *   order      P writes a = 1 then a = 2 in two critical sections, Q
+ *              reads a twice; Q seeing 1 then 2 needs P, Q, P, Q: three
+ *              ordering constraints, two preemptions (depth 3); exit 1
+ *              when it happens
  *   det        three processes and two threads each hammer one counter:
  *              the schedule is all that differs between runs
+ *   det1       the same, then exit 1 (shmfuzz keeps a failed run's
+ *              folder, schedule.txt included)
  *   pipe       a child blocks on a pipe read between two sync points
  *              while holding the baton; the parent writes to it later
  *   forkkill   a child takes the baton and is SIGKILLed by its parent
@@ -35,6 +38,7 @@ struct shared {
 	volatile int a, r1, r2;
 	volatile long count;
 	volatile int flag;
+	volatile pid_t victim;
 };
 
 static struct shared *S;
@@ -85,10 +89,6 @@ static void set2(void)
 {
 	S->a = 2;
 }
-static void set3(void)
-{
-	S->a = 3;
-}
 static void read1(void)
 {
 	S->r1 = S->a;
@@ -106,15 +106,14 @@ static int order(void)
 		cs(0, read1);
 		cs(0, read2);
 		if (S->r1 == 1 && S->r2 == 2) {
-			printf("Q saw a = 1 then 2: P and Q interleaved "
-			       "P Q P Q\n");
+			printf("Q saw a = 1 then 2: P Q P Q\n");
+			fflush(stdout);
 			_exit(1);
 		}
 		_exit(0);
 	}
 	cs(0, set1);
 	cs(0, set2);
-	cs(0, set3);
 	return reap();
 }
 
@@ -158,6 +157,11 @@ static int det(void)
 	return reap();
 }
 
+static int det1(void)
+{
+	return det() ? 2 : 1;
+}
+
 static int pipe_block(void)
 {
 	int fd[2];
@@ -189,39 +193,51 @@ static int pipe_block(void)
 	return reap();
 }
 
+static int kill_pipe[2];
+
+/* Outside the probe's view (blocked in read) when the victim writes:
+ * kills it while the victim holds the baton. */
+static void *killer(void *arg)
+{
+	char c;
+
+	/* The victim's own word: the parent may not know the pid yet. */
+	if (read(kill_pipe[0], &c, 1) == 1 && S->victim > 0)
+		kill(S->victim, SIGKILL);
+	return arg;
+}
+
 static int forkkill(void)
 {
-	pid_t victim = fork(), late;
+	pthread_t k;
+	pid_t late, victim;
 
+	if (pipe(kill_pipe))
+		return 4;
+	pthread_create(&k, NULL, killer, NULL);
+	victim = fork();
 	if (victim == 0) {
-		/* Takes the baton at its sync points and spins there. */
-		for (;;) {
-			pthread_mutex_lock(&S->m[1]);
-			S->flag = 1;
-			pthread_mutex_unlock(&S->m[1]);
-		}
+		S->victim = getpid();
+		pthread_mutex_lock(&S->m[1]);
+		S->flag = 1;
+		pthread_mutex_unlock(&S->m[1]);
+		if (write(kill_pipe[1], "x", 1) != 1)
+			_exit(3);
+		for (;;) /* holds the baton, no sync point */
+			__asm__ __volatile__("" ::: "memory");
 	}
-	while (!S->flag)
-		sched_yield();
-	kill(victim, SIGKILL);
 	waitpid(victim, NULL, 0);
+	pthread_join(k, NULL);
+	/* A child forked after the death carries on with the parent. */
 	late = fork();
 	if (late == 0) {
-		for (int i = 0; i < 20; i++) {
-			pthread_mutex_lock(&S->m[0]);
-			S->count++;
-			pthread_mutex_unlock(&S->m[0]);
-		}
+		hammer(NULL);
 		_exit(0);
 	}
-	for (int i = 0; i < 20; i++) {
-		pthread_mutex_lock(&S->m[0]);
-		S->count++;
-		pthread_mutex_unlock(&S->m[0]);
-	}
+	hammer(NULL);
 	if (reap())
 		return 1;
-	return S->count == 40 ? 0 : 1;
+	return S->flag == 1 && S->count == 40 ? 0 : 1;
 }
 
 static int stuck(void)
@@ -255,9 +271,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} modes[] = {
-		{"abba", abba},	      {"order", order},	      {"det", det},
-		{"pipe", pipe_block}, {"forkkill", forkkill}, {"stuck", stuck},
-		{"timed", timed},
+		{"abba", abba},	  {"order", order},	{"det", det},
+		{"det1", det1},	  {"pipe", pipe_block}, {"forkkill", forkkill},
+		{"stuck", stuck}, {"timed", timed},
 	};
 
 	if (argc != 2) {
