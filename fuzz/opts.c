@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: shmfuzz [--runs N | --time S] [--seed S] [--jobs J] "
+		"usage: shmfuzz [--runs N] [--time S] [--seed S] [--jobs J] "
 		"[--timeout MS]\n"
 		"               [--strategy noise|pct|none] [-l LAYOUT] "
 		"[--check-hz N]\n"
@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"\n"
 		"  --runs N          stop after N runs (default 100 when "
 		"--time is not given)\n"
-		"  --time S          stop after S seconds\n"
+		"  --time S          stop after S seconds; with --runs, at "
+		"whichever comes first\n"
 		"  --seed S          base seed of the campaign (default: "
 		"random, printed)\n"
 		"  --jobs J          J runs at a time (default 1)\n"
@@ -312,10 +313,6 @@ static int check_pct(struct fuzz_opts *o, struct errbuf *e)
 
 static int check_consistency(struct fuzz_opts *o, int ntime, struct errbuf *e)
 {
-	if (o->runs && ntime) {
-		err_set(e, "--runs and --time: give one of them");
-		return -EINVAL;
-	}
 	if (o->shard_n > 1 && !o->seed_given) {
 		err_set(e, "--shard needs --seed, so that every shard takes "
 			   "its part of the same campaign");

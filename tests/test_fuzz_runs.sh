@@ -145,6 +145,24 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ "$(json "$T/json" 'j["runs"] > 10')" = True ] || t_fail "runs: $(json "$T/json" 'j["runs"]')"
 t_end
 
+t_begin "--runs and --time together: whichever comes first"
+# The run count comes first: 5 quick runs, long before 60 s.
+"$F" --runs 5 --time 60 --json --out "$T/out" -- "$H" pass >"$T/json" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] || t_fail "exit $rc: $(tail -3 "$T/err")"
+[ "$(json "$T/json" 'j["runs"], j["seconds"] < 30')" = "5 True" ] ||
+	t_fail "--runs 5 --time 60: $(cat "$T/json")"
+# The time comes first: a second is far too short for a million runs.
+start=$(date +%s%N)
+"$F" --runs 1000000 --time 1 --json --out "$T/out" -- "$H" pass >"$T/json" 2>"$T/err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$rc" = 0 ] || t_fail "exit $rc: $(tail -3 "$T/err")"
+[ "$ms" -ge 1000 ] && [ "$ms" -lt 4000 ] || t_fail "took $ms ms"
+[ "$(json "$T/json" '0 < j["runs"] < 1000000')" = True ] ||
+	t_fail "--runs 1000000 --time 1: $(json "$T/json" 'j["runs"]') runs"
+t_end
+
 t_begin "--jobs 2 runs the same seeds as --jobs 1"
 for j in 1 2; do
 	"$F" --runs 40 --seed 5 --jobs $j --out "$T/o$j" -- "$H" seedfail 4 1 2>/dev/null

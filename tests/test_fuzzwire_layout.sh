@@ -105,6 +105,28 @@ expect_failure 1 "check write_idx < 3"
 [ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
 t_end
 
+t_begin "an @expect that held, then breaks, fails the run: kind check"
+new_name exp
+# a is 0 for the first 50 ms (the segment arms: every @expect held once),
+# then 7 for good.
+cat >"$T/exp.layout" <<'EOF'
+struct fw {
+	uint32_t        magic @expect(0x46575752) @hex;
+	pthread_mutex_t lock;
+	pthread_mutex_t l1;
+	pthread_mutex_t l2;
+	uint32_t        a @expect(0);
+	uint32_t        b;
+};
+EOF
+fz out --runs 1 --check-hz 200 -l "$T/exp.layout" \
+	-- "$H" break "$N" 3000
+[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/json" "$T/err")"
+[ "$(first kind)" = check ] || t_fail "$(cat "$T/json" "$T/err")"
+echo "$(first signature)" | grep -q 'a' || t_fail "signature: $(first signature)"
+[ ! -e "/dev/shm/${N#/}" ] || t_fail "$N left in /dev/shm"
+t_end
+
 t_begin "@segment: the layout's own segment is sampled"
 new_name seg
 layout

@@ -16,7 +16,7 @@
 #define MAGIC	 0x41424241u /* "ABBA" */
 #define PAUSE_US 40	     /* mean wait of a teller between transfers */
 #define REFUND	 32	     /* teller 1 refunds one transfer in REFUND */
-#define CHECK_NS 1000	     /* checking the source account's funds */
+#define CHECK_NS 100	     /* checking the source account's funds */
 #define TOTAL	 1000000
 
 struct account {

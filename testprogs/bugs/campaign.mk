@@ -3,7 +3,7 @@
 #                     every bug found within its budget, every fixed twin
 #                     passes 300 runs; outputs in build/campaign.
 #                     FUZZ_BUGS_FLAGS: more options for campaign.sh,
-#                     e.g. "-i misuse" (docs/ci.md)
+#                     e.g. "-i KIND" (docs/ci.md)
 #   make bench-fuzz   runs to first failure, replay rate and twin failures
 #                     per bug and strategy (fuzz/bench-bugs.sh; K, T, R, M
 #                     from the environment, docs/bench-fuzz.md)

@@ -2,12 +2,15 @@
  * bug-lost-update - two producers, one consumer, a ring of 16 slots guarded
  * by two semaphores and a mutex.
  *
- * The bug: a producer reads write_idx, takes the lock to fill the slot, and
- * stores write_idx + 1 after unlocking: the index update is outside the
- * mutex.  When the other producer reads write_idx inside that window both
- * fill the same slot, one message is overwritten and write_idx advances
- * once for two messages; the consumer then meets a slot nobody wrote.
- * Window: from the load of write_idx to its store, across lock and unlock.
+ * The bug: a producer takes the lock, reads write_idx and fills the slot,
+ * and stores write_idx + 1 only after unlocking: the index update is
+ * outside the mutex.  When the other producer takes the lock and reads
+ * write_idx inside that window both fill the same slot, one message is
+ * overwritten and write_idx advances once for two messages; the consumer
+ * then meets a slot nobody wrote.
+ * Window: from the unlock to the store of write_idx, a few instructions:
+ * the other producer, woken by the unlock, comes too late unless this one
+ * is preempted right after its unlock.
  * Fixed twin: load, fill and store all under the mutex.
  */
 #include "bugkit.h"
@@ -58,15 +61,8 @@ static int producer(struct bugkit *k, long id)
 
 		bugkit_sleep_us(bugkit_rand_below(&rng, 2 * PAUSE_US));
 		sem_wait(&r->empty);
-		if (k->fixed) {
-			pthread_mutex_lock(&r->lock);
-			i = r->write_idx;
-		} else {
-			i = __atomic_load_n(&r->write_idx, __ATOMIC_RELAXED);
-			if (k->force)
-				bugkit_sleep_us(300);
-			pthread_mutex_lock(&r->lock);
-		}
+		pthread_mutex_lock(&r->lock);
+		i = __atomic_load_n(&r->write_idx, __ATOMIC_RELAXED);
 		s = &r->slots[i % CAP];
 		s->producer = (uint32_t)id;
 		s->seq = seq;
@@ -77,6 +73,8 @@ static int producer(struct bugkit *k, long id)
 			pthread_mutex_unlock(&r->lock);
 		} else {
 			pthread_mutex_unlock(&r->lock);
+			if (k->force)
+				bugkit_sleep_us(300);
 			/* BUG: the update of the shared index is unlocked. */
 			__atomic_store_n(&r->write_idx, i + 1,
 					 __ATOMIC_RELAXED);
@@ -133,7 +131,8 @@ static const struct bugkit_prog prog = {
 	.name = "bug-lost-update",
 	.summary = "Two producers update the ring's write_idx outside the "
 		   "mutex; a lost update overwrites a message.",
-	.force_help = "sleep 300us between reading write_idx and storing it",
+	.force_help = "sleep 300us between the unlock and the store of "
+		      "write_idx",
 	.default_m = 60,
 	.on_hang = on_hang,
 };
