@@ -470,6 +470,12 @@ static void apply(struct story *s, struct rec *x)
 		s->exited[x->proc] = true;
 	if (!x->okey || !is_sync(x->op))
 		return;
+	/* A condvar wait is seen when it returns: until then, the unlock
+	 * that began it is the thread's last word. */
+	if (x->op == TRACE_MUTEX_UNLOCK && (x->flags & TRACE_F_COND)) {
+		t->blocked = true;
+		t->block = *x;
+	}
 	o = obj_get(s, x);
 	switch (x->op) {
 	case TRACE_MUTEX_BLOCK:
@@ -1038,7 +1044,8 @@ static int waits_for(struct story *s, int t)
 {
 	const struct sthread *th = &s->th[t];
 
-	if (!th->blocked || th->block.op == TRACE_SEM_BLOCK)
+	if (!th->blocked || th->block.op == TRACE_SEM_BLOCK ||
+	    th->block.op == TRACE_MUTEX_UNLOCK)
 		return -1;
 	return obj_get(s, &th->block)->owner;
 }
@@ -1062,9 +1069,11 @@ static void end_blocked(struct story *s, int t, bool *any)
 		json_begin_obj(&s->j);
 		json_kv_str(&s->j, "kind", "blocked");
 		json_who(s, b->proc, t);
-		json_kv_str(&s->j, "op", trace_op_name(b->op));
+		json_kv_str(&s->j, "op",
+			    b->op == TRACE_MUTEX_UNLOCK ? "cond_wait"
+							: trace_op_name(b->op));
 		json_kv_str(&s->j, "object", obj);
-		if (so->owner >= 0) {
+		if (so->owner >= 0 && b->op != TRACE_MUTEX_UNLOCK) {
 			json_kv_int(&s->j, "held_by_p", s->th[so->owner].pno);
 			json_kv_int(&s->j, "held_by_thread",
 				    s->th[so->owner].no);
@@ -1073,6 +1082,12 @@ static void end_blocked(struct story *s, int t, bool *any)
 		return;
 	}
 	end_line(any);
+	if (b->op == TRACE_MUTEX_UNLOCK) {
+		printf("  %s was waiting in cond_wait (it released %s for "
+		       "it)\n",
+		       w, obj);
+		return;
+	}
 	printf("  %s was blocked %s %s", w,
 	       b->op == TRACE_SEM_BLOCK ? "in sem_wait on" : "on", obj);
 	if (so->owner >= 0) {
