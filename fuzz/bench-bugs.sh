@@ -15,7 +15,7 @@
 #   K seeds [20]  T seconds per seed [120]  C runs per seed [10000]
 #   R replays [100]
 #   M twin runs [10000]  J jobs (2)  MS hang timeout (2000)
-#   STRATEGIES ("none noise")  BUGS (default: every layout in testprogs/bugs)
+#   STRATEGIES ("none noise"; add pct for the controlled scheduler)  BUGS (default: every layout in testprogs/bugs)
 #   TWINS (default: the same as BUGS; "" for none)
 #   CHUNK twin runs per shmfuzz call (default M); LOCK a lock file taken
 #   (flock) around each shmfuzz call (campaign or replay), so that a long twins run leaves
@@ -46,6 +46,7 @@ fi
 [ -z "${TWINS+x}" ] && TWINS=$BUGS
 : "${OUT:=$BUILD/bench-bugs}"
 out=$OUT
+declare -A extra
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -91,7 +92,13 @@ for b in $BUGS; do
 				# started with it) is not counted.
 				n=$(field "$d.json" 'min([j["runs"]] + [f["first_run"] + 1 for f in j["failures"]])')
 				nfound=$((nfound + 1))
-				fseed="$fseed $(field "$d.json" 'j["failures"][0]["first_seed"]')"
+				fs=$(field "$d.json" 'j["failures"][0]["first_seed"]')
+				fseed="$fseed $fs"
+				# What else the replay needs (pct: the depth
+				# and the k of the failing run), from the
+				# failure's own replay line.
+				extra[$fs]=$(sed -n 's/^replay: .* --strategy [a-z]*\(.*\) --timeout .*/\1/p' \
+					"$d"/failure-*/failure.txt 2>/dev/null | head -1)
 			fi
 			runs_list="$runs_list $n"
 			secs_list="$secs_list $sec"
@@ -107,7 +114,9 @@ for b in $BUGS; do
 			for r in $(seq 0 $((R - 1))); do
 				shift $((r > 0 ? 1 : 0))
 				[ $# -gt 0 ] || set -- $fseed
-				locked "$F" --replay "$1" --strategy "$s" -l "$here/$b.layout" \
+				# shellcheck disable=SC2086
+				locked "$F" --replay "$1" --strategy "$s" ${extra[$1]:-} \
+					-l "$here/$b.layout" \
 					--timeout "$MS" --out "$out/$b-$s-replay" -q \
 					-- "$BIN/bug-$b" >/dev/null 2>&1
 				[ $? -eq 1 ] && again=$((again + 1))

@@ -22,6 +22,7 @@
 #include "fuzz.h"
 #include "trace.h"
 #include "json.h"
+#include "pct.h"
 
 struct campaign {
 	struct fuzz_opts *o;
@@ -34,6 +35,7 @@ struct campaign {
 	struct fuzz_summary sum;
 	struct fuzz_failures fl;
 	struct fuzz_verdict replay_v; /* --replay: the run's verdict */
+	uint64_t pct_max;	      /* pct: the most steps a run took (k) */
 };
 
 static double now_s(void)
@@ -86,6 +88,11 @@ static int start_one(struct campaign *c, struct fuzz_run *r)
 	struct errbuf e = {{0}};
 
 	r->index = c->next;
+	/* pct's k: given, else the longest run so far (the first runs use a
+	 * default); a run's failure records the k it used. */
+	r->pct_k = c->o->pct_steps ? c->o->pct_steps
+		   : c->pct_max	   ? c->pct_max
+				   : PCT_DEFAULT_K;
 	r->seed = c->o->replay ? c->o->replay_seed
 			       : fuzz_run_seed(c->sum.base_seed, r->index);
 	if (c->o->replay)
@@ -120,6 +127,8 @@ static void judged(struct campaign *c, struct fuzz_run *r,
 	struct fuzz_group *g;
 
 	c->sum.cleaned += (uint64_t)v->cleaned;
+	if (v->pct_steps > c->pct_max)
+		c->pct_max = v->pct_steps;
 	if (c->o->replay)
 		c->replay_v = *v;
 	if (v->kind == FUZZ_INTERRUPTED) {
@@ -163,6 +172,7 @@ static void reap(struct campaign *c)
 			if (r->sup != pid)
 				continue;
 			fuzz_run_finish(r, st, &v);
+			fuzz_pct_unlink(pid);
 			r->sup = 0;
 			c->active--;
 			judged(c, r, &v);

@@ -78,7 +78,8 @@ static void add_seed(const char *dir, const struct fuzz_run *r)
 int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 			  const struct fuzz_verdict *v)
 {
-	char path[4200], cmd[8192], self[8400];
+	char path[4200], cmd[8192], self[8400], pct[128] = "";
+	bool story = fuzz_story_write(o, r->dir) == 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/failure.txt", r->dir);
@@ -86,11 +87,15 @@ int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 	if (!f)
 		return -errno;
 	fuzz_quote_argv(o->argv, cmd, sizeof(cmd));
+	/* pct: k changes along a campaign; the replay needs the run's. */
+	if (o->strategy == FUZZ_STRAT_PCT)
+		snprintf(pct, sizeof(pct), " --depth %u --pct-steps %llu",
+			 o->pct_depth, (unsigned long long)v->pct_k);
 	snprintf(self, sizeof(self),
-		 "shmfuzz --replay %llu --strategy %s "
+		 "shmfuzz --replay %llu --strategy %s%s "
 		 "--timeout %d%s%s -- %s",
 		 (unsigned long long)r->seed, fuzz_strategy_name(o->strategy),
-		 o->timeout_ms, o->valgrind ? " --valgrind " : "",
+		 pct, o->timeout_ms, o->valgrind ? " --valgrind " : "",
 		 o->valgrind ? o->valgrind : "", cmd);
 	fprintf(f, "kind: %s\n", fuzz_kind_name(v->kind));
 	fprintf(f, "what: %s\n", v->what);
@@ -101,6 +106,14 @@ int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 	fprintf(f, "command: %s\n", cmd);
 	fprintf(f, "replay: %s\n", self);
 	fprintf(f, "seconds: %.3f\n", v->secs);
+	if (o->strategy == FUZZ_STRAT_PCT)
+		fprintf(f, "pct: depth %u k %llu steps %llu preemptions %llu\n",
+			o->pct_depth, (unsigned long long)v->pct_k,
+			(unsigned long long)v->pct_steps,
+			(unsigned long long)v->pct_preemptions);
+	if (story)
+		fprintf(f, "story: story.txt (the last " FUZZ_STORY_LAST
+			   " events, in order)\n");
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/seed", r->dir);
 	f = fopen(path, "w");

@@ -26,13 +26,25 @@
 struct layout;
 struct snap_source;
 struct snapshot;
+struct pct_ctl;
+struct pct_switch;
 
 #define FUZZ_NAME "shmfuzz"
 
 enum fuzz_strategy {
 	FUZZ_STRAT_NOISE,
-	FUZZ_STRAT_PCT, /* issue 9: a controlled scheduler, not yet */
+	FUZZ_STRAT_PCT, /* a controlled scheduler (pct.c, docs/pct.md) */
 	FUZZ_STRAT_NONE,
+};
+
+/* A schedule saved by a pct run (schedule.txt), to follow again. */
+struct fuzz_pct_sched {
+	uint64_t seed;
+	bool has_seed;
+	unsigned depth;
+	uint64_t k;
+	uint32_t n;
+	struct pct_switch *sw; /* n switches */
 };
 
 struct fuzz_opts {
@@ -54,6 +66,12 @@ struct fuzz_opts {
 	const char *valgrind; /* NULL, "memcheck", "helgrind" or "drd" */
 	bool stop_first;
 	bool quiet;
+	unsigned pct_depth; /* --depth (pct) */
+	bool depth_given;
+	uint64_t pct_steps;	     /* --pct-steps: k; 0: estimated */
+	const char *replay_schedule; /* --replay-schedule FILE */
+	const struct fuzz_pct_sched *pct_sched; /* its contents */
+	bool minimize;
 	char **argv; /* the target: PROG ARGS, NULL-terminated */
 	int argc;
 	char probe[4096];    /* libshmprobe.so to preload; "" when none */
@@ -117,11 +135,13 @@ struct fuzz_verdict {
 	int nprocs;	/* processes reaped */
 	int cleaned;	/* segments/semaphores the fuzzer removed */
 	double secs;	/* wall time of the run */
+	uint64_t pct_steps, pct_k, pct_preemptions; /* pct: the run's */
 };
 
 /* One run: everything about it lives in DIR (created here). */
 struct fuzz_run {
 	uint64_t index, seed;
+	uint64_t pct_k; /* pct: the k its change points are drawn in */
 	char dir[4096];
 	pid_t sup; /* its supervisor */
 	int fd;	   /* read end of the verdict pipe */
@@ -202,6 +222,13 @@ void fuzz_checks_close(void);
  * squashed) and as prose into WHAT. */
 int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 		      size_t sn, char *what, size_t wn);
+/* Whether the probe recorded any event in DIR/trace. */
+bool fuzz_traced(const char *dir);
+/* Run the shmtrace next to shmfuzz: ARGS (NULL-terminated, at most 11),
+ * then -l LAYOUT when given, then DIR/trace, with stdout into the file
+ * OUT and stderr discarded.  0, -EIO when it failed, or -errno. */
+int fuzz_shmtrace(const struct fuzz_opts *o, const char *const *args,
+		  const char *dir, const char *out);
 /* Read the "misuse" array of a report's JSON (LEN bytes): the number of
  * entries that fail a run (all but "died-holding", see misuse.c), the first
  * described as above, or -EINVAL when malformed. */
@@ -239,6 +266,14 @@ void fuzz_rm_rf(const char *path);
 int fuzz_failure_describe(const struct fuzz_opts *o, const struct fuzz_run *r,
 			  const struct fuzz_verdict *v);
 
+/* --- story.c ------------------------------------------------------------ */
+
+/* The last FUZZ_STORY_LAST events of the run in DIR, told in order by
+ * `shmtrace story`, into DIR/story.txt.  0, or -errno when there is no
+ * trace to tell or shmtrace failed (story.txt is then removed). */
+#define FUZZ_STORY_LAST "200"
+int fuzz_story_write(const struct fuzz_opts *o, const char *dir);
+
 /* --- report.c ---------------------------------------------------------- */
 
 struct fuzz_summary {
@@ -259,6 +294,40 @@ int fuzz_report_junit(const char *path, const struct fuzz_opts *o,
 		      const struct fuzz_failures *fl, struct errbuf *e);
 /* The command line as one shell-quoted string into BUF. */
 void fuzz_quote_argv(char **argv, char *buf, size_t n);
+
+/* --- pct.c ------------------------------------------------------------- */
+
+/* The supervisor's handle on a run's control segment. */
+struct fuzz_pct {
+	struct pct_ctl *ctl;
+	char name[64];
+	uint64_t last_steps;
+	int last_holder;
+	double last_change, deadlock_since;
+	int ndead, noutside;
+};
+
+/* Read a schedule.txt into PS (PS->sw allocated); 0 or -errno with E. */
+int fuzz_pct_load(const char *path, struct fuzz_pct_sched *ps,
+		  struct errbuf *e);
+/* Create run R's control segment (named after the calling supervisor);
+ * 0 or -errno with E filled. */
+int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
+		  const struct fuzz_run *r, struct errbuf *e);
+/* Look at the baton at time NOW (seconds): move it on from a holder that
+ * blocks outside the probe's view or died.  1 when every scheduled thread
+ * is blocked for good: a deadlock (then see fuzz_pct_deadlock). */
+int fuzz_pct_watch(struct fuzz_pct *p, double now);
+/* Describe the deadlock: SIG groups identical ones, WHAT names the
+ * wait-for cycle; DIR/deadlock.txt lists every thread. */
+void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,
+		       const char *dir, char *sig, size_t sn, char *what,
+		       size_t wn);
+/* The run is over: DIR/schedule.txt, steps into V, segment removed. */
+void fuzz_pct_close(struct fuzz_pct *p, const char *dir,
+		    struct fuzz_verdict *v);
+/* Remove the control segment of supervisor SUP (it may have died). */
+void fuzz_pct_unlink(pid_t sup);
 
 /* --- campaign.c -------------------------------------------------------- */
 

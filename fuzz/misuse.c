@@ -231,7 +231,7 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 /* Whether the probe recorded any event in DIR/trace: a process that never
  * touched a lock has no chunk in use, and a trace without events has no
  * misuse to find (the report would cost a process for nothing). */
-static bool traced(const char *dir)
+bool fuzz_traced(const char *dir)
 {
 	char path[4400];
 	struct trace_header h;
@@ -260,18 +260,18 @@ static bool traced(const char *dir)
 	return any;
 }
 
-static int run_report(const struct fuzz_opts *o, const char *dir,
-		      const char *out)
+int fuzz_shmtrace(const struct fuzz_opts *o, const char *const *args,
+		  const char *dir, const char *out)
 {
 	char trace[4200];
-	char *argv[8];
+	char *argv[16];
 	int n = 0, st;
 	pid_t pid;
 
 	snprintf(trace, sizeof(trace), "%s/trace", dir);
 	argv[n++] = (char *)o->shmtrace;
-	argv[n++] = (char *)"report";
-	argv[n++] = (char *)"--json";
+	while (*args && n < 12)
+		argv[n++] = (char *)*args++;
 	if (o->layout) {
 		argv[n++] = (char *)"-l";
 		argv[n++] = (char *)o->layout;
@@ -304,10 +304,12 @@ int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 	long len;
 	int ret;
 
-	if (!o->shmtrace[0] || !o->probe[0] || !traced(dir))
+	static const char *const report[] = {"report", "--json", NULL};
+
+	if (!o->shmtrace[0] || !o->probe[0] || !fuzz_traced(dir))
 		return 0;
 	snprintf(out, sizeof(out), "%s/report.json", dir);
-	if (run_report(o, dir, out))
+	if (fuzz_shmtrace(o, report, dir, out))
 		return 0; /* an empty trace: nothing to say */
 	f = fopen(out, "r");
 	if (!f)

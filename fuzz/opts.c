@@ -21,7 +21,10 @@ static void usage(FILE *f)
 		"               [--out DIR] [--junit FILE] [--json] "
 		"[--shard I/N]\n"
 		"               [--replay SEED] [--valgrind TOOL] "
-		"[--stop-first] -- PROG ARGS\n"
+		"[--stop-first]\n"
+		"               [--depth D] [--pct-steps K] "
+		"[--replay-schedule FILE] [--minimize]\n"
+		"               -- PROG ARGS\n"
 		"\n"
 		"Run PROG's whole process tree again and again, each run with "
 		"its own seed,\n"
@@ -39,7 +42,17 @@ static void usage(FILE *f)
 		"  --jobs J          J runs at a time (default 1)\n"
 		"  --timeout MS      a run making no progress for MS is a "
 		"hang (default 5000)\n"
-		"  --strategy S      noise (default), none; pct is issue 9\n"
+		"  --strategy S      noise (default), pct (a controlled "
+		"scheduler), none\n"
+		"  --depth D         pct: bug depth, D-1 priority change "
+		"points (default 3)\n"
+		"  --pct-steps K     pct: steps the change points are drawn "
+		"in (default:\n"
+		"                    the longest run so far)\n"
+		"  --replay-schedule FILE  pct: one run following a saved "
+		"schedule.txt\n"
+		"  --minimize        pct: shrink each new failure's schedule "
+		"(schedule.min.txt)\n"
 		"  -l LAYOUT         layout whose @check/@expect are sampled "
 		"during runs;\n"
 		"                    it also names locks in misuse and hang "
@@ -79,6 +92,10 @@ enum {
 	OPT_VALGRIND,
 	OPT_STOP_FIRST,
 	OPT_VERSION,
+	OPT_DEPTH,
+	OPT_PCT_STEPS,
+	OPT_REPLAY_SCHEDULE,
+	OPT_MINIMIZE,
 };
 
 static const struct option longopts[] = {
@@ -97,6 +114,10 @@ static const struct option longopts[] = {
 	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"valgrind", required_argument, NULL, OPT_VALGRIND},
 	{"stop-first", no_argument, NULL, OPT_STOP_FIRST},
+	{"depth", required_argument, NULL, OPT_DEPTH},
+	{"pct-steps", required_argument, NULL, OPT_PCT_STEPS},
+	{"replay-schedule", required_argument, NULL, OPT_REPLAY_SCHEDULE},
+	{"minimize", no_argument, NULL, OPT_MINIMIZE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -140,9 +161,7 @@ static int parse_strategy(struct fuzz_opts *o, const char *s, struct errbuf *e)
 	} else if (!strcmp(s, "none")) {
 		o->strategy = FUZZ_STRAT_NONE;
 	} else if (!strcmp(s, "pct")) {
-		/* Its place: FUZZ_STRAT_PCT, passed to the probe like noise. */
-		err_set(e, "--strategy pct: not yet implemented (issue 9)");
-		return -ENOSYS;
+		o->strategy = FUZZ_STRAT_PCT;
 	} else {
 		err_set(e, "--strategy %s: expected noise, pct or none", s);
 		return -EINVAL;
@@ -238,6 +257,22 @@ static int parse_one(struct fuzz_opts *o, int c, const char *arg,
 	case OPT_STOP_FIRST:
 		o->stop_first = true;
 		break;
+	case OPT_DEPTH:
+		if (parse_u64(arg, 1, 16, &v))
+			return bad(e, "--depth", arg, "1..16");
+		o->pct_depth = (unsigned)v;
+		o->depth_given = true;
+		break;
+	case OPT_PCT_STEPS:
+		if (parse_u64(arg, 1, UINT32_MAX, &o->pct_steps))
+			return bad(e, "--pct-steps", arg, "a number >= 1");
+		break;
+	case OPT_REPLAY_SCHEDULE:
+		o->replay_schedule = arg;
+		break;
+	case OPT_MINIMIZE:
+		o->minimize = true;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -245,6 +280,34 @@ static int parse_one(struct fuzz_opts *o, int c, const char *arg,
 		err_set(e, "unknown option (see shmfuzz --help)");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* --replay-schedule: one run of the saved schedule, with its seed, depth
+ * and k unless given. */
+static int check_pct(struct fuzz_opts *o, struct errbuf *e)
+{
+	static struct fuzz_pct_sched ps;
+
+	if (o->minimize && o->strategy != FUZZ_STRAT_PCT) {
+		err_set(e, "--minimize works on pct schedules: add --strategy "
+			   "pct");
+		return -EINVAL;
+	}
+	if (!o->replay_schedule)
+		return 0;
+	if (fuzz_pct_load(o->replay_schedule, &ps, e))
+		return -EINVAL;
+	o->strategy = FUZZ_STRAT_PCT;
+	o->pct_sched = &ps;
+	if (!o->replay) {
+		o->replay = true;
+		o->replay_seed = ps.has_seed ? ps.seed : o->seed;
+	}
+	if (!o->pct_steps && ps.k)
+		o->pct_steps = ps.k;
+	if (!o->depth_given && ps.depth)
+		o->pct_depth = ps.depth;
 	return 0;
 }
 
@@ -266,7 +329,7 @@ static int check_consistency(struct fuzz_opts *o, int ntime, struct errbuf *e)
 	}
 	if (!o->runs && !ntime)
 		o->runs = 100;
-	return 0;
+	return check_pct(o, e);
 }
 
 int fuzz_opts_parse(struct fuzz_opts *o, int argc, char **argv,
@@ -281,6 +344,7 @@ int fuzz_opts_parse(struct fuzz_opts *o, int argc, char **argv,
 	o->check_hz = 10;
 	o->out_dir = "shmfuzz-out";
 	o->shard_n = 1;
+	o->pct_depth = 3;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+l:qh", longopts, NULL)) != -1) {

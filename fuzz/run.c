@@ -33,7 +33,8 @@
 #include "proc.h"
 
 #define MAX_TREE       4096
-#define VALGRIND_ERROR 97 /* --error-exitcode: valgrind found errors */
+#define PCT_TICK_S     0.002 /* how often the baton is looked at */
+#define VALGRIND_ERROR 97    /* --error-exitcode: valgrind found errors */
 
 struct sup {
 	const struct fuzz_opts *o;
@@ -46,7 +47,8 @@ struct sup {
 	uint64_t fp;	      /* last progress fingerprint */
 	double last_progress; /* monotonic seconds */
 	double start;
-	bool killing; /* statuses from here on are our kills */
+	bool killing;	     /* statuses from here on are our kills */
+	struct fuzz_pct pct; /* --strategy pct: the control segment */
 };
 
 static double now_s(void)
@@ -411,6 +413,16 @@ static void hang(struct sup *s)
 	kill_all(s);
 }
 
+static void pct_deadlock(struct sup *s)
+{
+	char sig[512], what[1600];
+
+	fuzz_pct_deadlock(&s->pct, s->o, s->r->dir, sig, sizeof(sig), what,
+			  sizeof(what));
+	fail(s, FUZZ_HANG, sig, what);
+	kill_all(s);
+}
+
 static void sample_check(struct sup *s)
 {
 	char msg[400], where[400], what[1024];
@@ -443,6 +455,8 @@ static void watch(struct sup *s, const sigset_t *mask)
 	while (reap(s)) {
 		/* Wake for whichever comes first: progress or a check. */
 		double wait = step;
+		if (s->pct.ctl && wait > PCT_TICK_S)
+			wait = PCT_TICK_S;
 		if (check_every && next_check - now_s() < wait)
 			wait = next_check - now_s();
 		if (wait < 0.001)
@@ -456,6 +470,10 @@ static void watch(struct sup *s, const sigset_t *mask)
 			fail(s, FUZZ_INTERRUPTED, "interrupted",
 			     "shmfuzz was interrupted");
 			kill_all(s);
+			return;
+		}
+		if (s->pct.ctl && fuzz_pct_watch(&s->pct, t)) {
+			pct_deadlock(s);
 			return;
 		}
 		if (check_every && t >= next_check) {
@@ -510,6 +528,16 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	fprintf(s->status, "# pid role comm exit N | signal N NAME\n");
 	if (o->jobs == 1)
 		before = fuzz_shm_snapshot();
+	if (o->strategy == FUZZ_STRAT_PCT) {
+		struct errbuf e = {{0}};
+		if (fuzz_pct_open(&s->pct, o, r, &e)) {
+			fprintf(s->status, "# pct: %s\n", e.msg);
+			ret = -EIO;
+			goto out_close;
+		}
+		/* Inherited by the target only. */
+		setenv("SHMFUZZ_PCT", s->pct.name, 1);
+	}
 	s->target = fork();
 	if (s->target < 0) {
 		ret = -errno;
@@ -520,6 +548,7 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	setpgid(s->target, s->target);
 	remember(s, s->target);
 	watch(s, &mask);
+	fuzz_pct_close(&s->pct, r->dir, &s->v);
 	fuzz_checks_close();
 	/* The trace is read only when nothing else failed: a failed run is
 	 * kept with its trace anyway, and a report costs a process. */
@@ -542,6 +571,7 @@ static int supervise(const struct fuzz_opts *o, struct fuzz_run *r)
 	if (write(r->fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		ret = -EIO;
 out_close:
+	fuzz_pct_close(&s->pct, r->dir, &s->v);
 	fuzz_shm_snap_free(before);
 	fclose(s->status);
 out_free:

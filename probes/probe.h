@@ -55,6 +55,8 @@ struct probe_thread {
 	uint64_t nz_tindex;
 	uint64_t nz_threads; /* threads created by this thread */
 	uint64_t nz_slept_us;
+	/* pct (probe_pct.c): slot + 1; 0 not known yet, -1 never scheduled */
+	int32_t pct_slot1;
 };
 
 extern __thread struct probe_thread probe_tls
@@ -129,7 +131,12 @@ extern double probe_ns_per_tick PROBE_HIDDEN;
 	X(_exit, NULL)                           \
 	X(_Exit, NULL)                           \
 	X(pthread_create, NULL)                  \
-	X(pthread_exit, NULL)
+	X(pthread_exit, NULL)                    \
+	X(sched_yield, NULL)                     \
+	X(nanosleep, NULL)                       \
+	X(clock_nanosleep, NULL)                 \
+	X(usleep, NULL)                          \
+	X(sleep, NULL)
 
 #define PROBE_DECLARE_REAL(name, ver) \
 	extern __typeof__(name) *real_##name PROBE_HIDDEN;
@@ -290,8 +297,13 @@ void probe_map_sem(const char *name, const sem_t *sem) PROBE_HIDDEN;
 
 /* ---- schedule noise (probe_noise.c) ------------------------------------ */
 
-/* Non-zero when SHMFUZZ_STRATEGY=noise: perturb at sync points. */
+/* Non-zero when shmfuzz drives the schedule: PROBE_SCHED_NOISE perturbs
+ * at sync points, PROBE_SCHED_PCT passes the baton (probe_pct.c).  Off,
+ * every hook pays one load and one branch on it. */
 extern int probe_noise PROBE_HIDDEN;
+#define PROBE_SCHED_NOISE 1
+#define PROBE_SCHED_PCT	  2
+#define PROBE_PCT_ON()	  unlikely(probe_noise == PROBE_SCHED_PCT)
 
 /* Read the fuzzer's variables; turn noise on for "noise" (once, at init,
  * after the trace file exists).  DIR is SHMPROBE_DIR. */
@@ -323,6 +335,77 @@ int probe_noise_create(struct probe_thread *t, pthread_t *th,
 
 /* "SHMPROBE_PINDEX=..." for an exec'd image, NULL when noise is off. */
 const char *probe_noise_env(void) PROBE_HIDDEN;
+
+/* ---- the pct scheduler (probe_pct.c) ------------------------------------
+ *
+ * Under SHMFUZZ_STRATEGY=pct every sync point (NOISE before a call) hands
+ * the baton to whichever thread PCT picks; a blocking call never blocks in
+ * the kernel: it tries, and on failure blocks in the scheduler until a
+ * release of the same object (see docs/pct.md). */
+
+/* Map the control segment SHMFUZZ_PCT names and join the schedule. */
+void probe_pct_init(void) PROBE_HIDDEN;
+/* A sync point of T before OP (YIELD: T gives way, as sched_yield). */
+void probe_pct_point(struct probe_thread *t, unsigned op,
+		     bool yield) PROBE_HIDDEN;
+/* Is T scheduled (then the probe_pct_* blocking calls apply)? */
+bool probe_pct_scheduled(struct probe_thread *t) PROBE_HIDDEN;
+/* The blocking calls under pct: same results as the real ones.  ABS is
+ * the timeout (NULL: none). */
+int probe_pct_mutex_lock(struct probe_thread *t, pthread_mutex_t *m,
+			 const struct timespec *abs) PROBE_HIDDEN;
+int probe_pct_rwlock(struct probe_thread *t, pthread_rwlock_t *l, bool wr,
+		     const struct timespec *abs) PROBE_HIDDEN;
+int probe_pct_spin_lock(struct probe_thread *t,
+			pthread_spinlock_t *l) PROBE_HIDDEN;
+int probe_pct_sem_wait(struct probe_thread *t, sem_t *s,
+		       const struct timespec *abs) PROBE_HIDDEN;
+int probe_pct_cond_wait(struct probe_thread *t, pthread_cond_t *c,
+			pthread_mutex_t *m,
+			const struct timespec *abs) PROBE_HIDDEN;
+/* After a release (unlock, post, signal, broadcast) of OBJ by T: under pct
+ * its waiters may run again; under noise, noise after OP. */
+void probe_sched_released(struct probe_thread *t, unsigned op,
+			  const void *obj) PROBE_HIDDEN;
+/* After a try-lock/trywait of T that FAILED or not. */
+void probe_sched_tried(struct probe_thread *t, unsigned op,
+		       bool failed) PROBE_HIDDEN;
+/* fork under pct: the child's slot is taken before (prefork), the parent
+ * learns its pid after (forked, R is fork's result), the child waits for
+ * its turn (child). */
+void probe_pct_prefork(struct probe_thread *t) PROBE_HIDDEN;
+void probe_pct_forked(struct probe_thread *t, pid_t r) PROBE_HIDDEN;
+void probe_pct_child(void) PROBE_HIDDEN;
+int probe_pct_create(struct probe_thread *t, pthread_t *th,
+		     const pthread_attr_t *a, void *(*fn)(void *),
+		     void *arg) PROBE_HIDDEN;
+/* T's thread ends (pthread_exit). */
+void probe_pct_thread_exit(struct probe_thread *t) PROBE_HIDDEN;
+/* The process ends: its threads leave the schedule (idempotent). */
+void probe_pct_exit(void) PROBE_HIDDEN;
+/* exec begins (FAILED false) or failed (true): the new image keeps T's
+ * slot. */
+void probe_pct_exec(struct probe_thread *t, bool failed) PROBE_HIDDEN;
+/* A sleep under pct is a yield; true when the caller should still sleep
+ * (nothing else could run). */
+bool probe_pct_sleep(struct probe_thread *t) PROBE_HIDDEN;
+
+/* After a release: one branch when no scheduler runs. */
+#define RELEASED(t, op, obj)                                    \
+	do {                                                    \
+		if (unlikely(probe_noise))                      \
+			probe_sched_released((t), (op), (obj)); \
+	} while (0)
+#define TRIED(t, op, failed)                                    \
+	do {                                                    \
+		if (unlikely(probe_noise))                      \
+			probe_sched_tried((t), (op), (failed)); \
+	} while (0)
+
+/* The segment, offset in it and name of the shared mapping holding ADDR
+ * (probe_core.c); false when none is known. */
+bool probe_map_find(const void *addr, uint64_t *dev, uint64_t *ino,
+		    uint64_t *off, const char **name) PROBE_HIDDEN;
 
 /* ---- objects created (SHMPROBE_DIR/created.PID.txt) -----------------------
  */

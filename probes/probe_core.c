@@ -1021,6 +1021,36 @@ __attribute__((constructor)) static void probe_init(void)
  * interposer sees); exit() and _exit() have marked the file already. */
 __attribute__((destructor)) static void probe_fini(void)
 {
+	probe_pct_exit();
 	if (P.hdr && P.hdr->state == TRACE_RUNNING)
 		probe_mark_end(TRACE_EXITED, -1);
+}
+
+/* ---- object names for the pct scheduler (probe_pct.c) ------------------ */
+
+bool probe_map_find(const void *addr, uint64_t *dev, uint64_t *ino,
+		    uint64_t *off, const char **name)
+{
+	uint64_t a = (uint64_t)(uintptr_t)addr;
+	struct trace_map *m;
+	uint32_t n;
+
+	if (!P.hdr)
+		return false;
+	m = maps_base();
+	n = __atomic_load_n(&P.hdr->maps_count, __ATOMIC_ACQUIRE);
+	/* Newest first: an address reused by a later mapping is that one. */
+	for (uint32_t i = n; i-- > 0;) {
+		if (m[i].kind == TRACE_MAP_CODE || m[i].t_unmap ||
+		    !__atomic_load_n(&m[i].valid, __ATOMIC_ACQUIRE))
+			continue;
+		if (a < m[i].start || a >= m[i].end)
+			continue;
+		*dev = m[i].dev;
+		*ino = m[i].ino;
+		*off = a - m[i].start + m[i].file_off;
+		*name = m[i].name;
+		return true;
+	}
+	return false;
 }

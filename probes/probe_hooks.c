@@ -27,6 +27,11 @@
 #define EXPORT __attribute__((visibility("default")))
 #define RA     __builtin_return_address(0)
 
+/* A blocking call: under pct, the scheduler's emulation PCT_CALL (which
+ * never blocks in the kernel holding the baton), else the real one. */
+#define PCT_OR(t, pct_call, real_call) \
+	(PROBE_PCT_ON() && probe_pct_scheduled(t) ? (pct_call) : (real_call))
+
 /* Noise before an initialisation (not itself recorded before the call). */
 #define NOISE_BEFORE(t, cls, op)                                   \
 	do {                                                       \
@@ -96,7 +101,7 @@ static inline bool mutex_busy(const pthread_mutex_t *m)
 }
 
 /* lock, timedlock and clocklock share this: BLOCKING is the real call. */
-#define MUTEX_ACQUIRE(t, m, blocking_call)                                  \
+#define MUTEX_ACQUIRE(t, m, abs, blocking_call)                             \
 	do {                                                                \
 		unsigned fl_ = mutex_flags(m);                              \
 		uint64_t t0_ = 0, t1_;                                      \
@@ -109,7 +114,8 @@ static inline bool mutex_busy(const pthread_mutex_t *m)
 				   probe_site(t, RA));                      \
 			fl_ |= TRACE_F_CONTENDED;                           \
 		}                                                           \
-		r_ = blocking_call;                                         \
+		r_ = PCT_OR(t, probe_pct_mutex_lock(t, m, abs),             \
+			    blocking_call);                                 \
 		t1_ = probe_now_after();                                    \
 		if (fl_ & TRACE_F_CONTENDED)                                \
 			w_ = probe_wait(t1_ - t0_);                         \
@@ -125,7 +131,7 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return REAL(pthread_mutex_lock)(m);
-	MUTEX_ACQUIRE(t, m, REAL(pthread_mutex_lock)(m));
+	MUTEX_ACQUIRE(t, m, NULL, REAL(pthread_mutex_lock)(m));
 }
 
 EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
@@ -135,7 +141,7 @@ EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
 
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return REAL(pthread_mutex_timedlock)(m, abstime);
-	MUTEX_ACQUIRE(t, m, REAL(pthread_mutex_timedlock)(m, abstime));
+	MUTEX_ACQUIRE(t, m, abstime, REAL(pthread_mutex_timedlock)(m, abstime));
 }
 
 EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
@@ -147,7 +153,8 @@ EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 		return ENOSYS;
 	if (!probe_on(t, TRACE_CLASS_MUTEX))
 		return real_pthread_mutex_clocklock(m, clk, abstime);
-	MUTEX_ACQUIRE(t, m, real_pthread_mutex_clocklock(m, clk, abstime));
+	MUTEX_ACQUIRE(t, m, abstime,
+		      real_pthread_mutex_clocklock(m, clk, abstime));
 }
 
 EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -164,7 +171,7 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	probe_emit(t, TRACE_MUTEX_TRYLOCK, mutex_flags(m), r, m, ts, 0,
 		   r == 0 || r == EOWNERDEAD ? PROBE_STACK(t, RA)
 					     : probe_site(t, RA));
-	NOISE(t, TRACE_MUTEX_TRYLOCK, 1);
+	TRIED(t, TRACE_MUTEX_TRYLOCK, r != 0);
 	return r;
 }
 
@@ -186,7 +193,7 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 			probe_site(t, RA));
 	r = REAL(pthread_mutex_unlock)(m);
 	probe_result(ev, r);
-	NOISE(t, TRACE_MUTEX_UNLOCK, 1);
+	RELEASED(t, TRACE_MUTEX_UNLOCK, m);
 	return r;
 }
 
@@ -234,28 +241,31 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 	return r;
 }
 
-#define RW_ACQUIRE(t, l, op, trycall, blocking_call)                        \
-	do {                                                                \
-		unsigned fl_ = 0;                                           \
-		uint64_t t0_, t1_;                                          \
-		uint32_t w_ = 0;                                            \
-		int r_;                                                     \
-		NOISE(t, op, 0);                                            \
-		r_ = trycall;                                               \
-		if (r_ == EBUSY) {                                          \
-			t0_ = probe_now();                                  \
-			probe_emit(t, TRACE_RW_BLOCK, 0, 0, l, t0_, 0,      \
-				   probe_site(t, RA));                      \
-			r_ = blocking_call;                                 \
-			t1_ = probe_now_after();                            \
-			w_ = probe_wait(t1_ - t0_);                         \
-			fl_ |= TRACE_F_CONTENDED;                           \
-		} else {                                                    \
-			t1_ = probe_now_after();                            \
-		}                                                           \
-		probe_emit(t, op, fl_, r_, l, t1_, w_, PROBE_STACK(t, RA)); \
-		NOISE(t, op, 1);                                            \
-		return r_;                                                  \
+#define RW_ACQUIRE(t, l, op, abs, trycall, blocking_call)                      \
+	do {                                                                   \
+		unsigned fl_ = 0;                                              \
+		uint64_t t0_, t1_;                                             \
+		uint32_t w_ = 0;                                               \
+		int r_;                                                        \
+		NOISE(t, op, 0);                                               \
+		r_ = trycall;                                                  \
+		if (r_ == EBUSY) {                                             \
+			t0_ = probe_now();                                     \
+			probe_emit(t, TRACE_RW_BLOCK, 0, 0, l, t0_, 0,         \
+				   probe_site(t, RA));                         \
+			r_ = PCT_OR(t,                                         \
+				    probe_pct_rwlock(                          \
+					    t, l, op == TRACE_RW_WRLOCK, abs), \
+				    blocking_call);                            \
+			t1_ = probe_now_after();                               \
+			w_ = probe_wait(t1_ - t0_);                            \
+			fl_ |= TRACE_F_CONTENDED;                              \
+		} else {                                                       \
+			t1_ = probe_now_after();                               \
+		}                                                              \
+		probe_emit(t, op, fl_, r_, l, t1_, w_, PROBE_STACK(t, RA));    \
+		NOISE(t, op, 1);                                               \
+		return r_;                                                     \
 	} while (0)
 
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
@@ -264,7 +274,8 @@ EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_rdlock)(l);
-	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, REAL(pthread_rwlock_tryrdlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, NULL,
+		   REAL(pthread_rwlock_tryrdlock)(l),
 		   REAL(pthread_rwlock_rdlock)(l));
 }
 
@@ -274,7 +285,8 @@ EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_wrlock)(l);
-	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, REAL(pthread_rwlock_trywrlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, NULL,
+		   REAL(pthread_rwlock_trywrlock)(l),
 		   REAL(pthread_rwlock_wrlock)(l));
 }
 
@@ -285,7 +297,8 @@ EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l,
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_timedrdlock)(l, abstime);
-	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, REAL(pthread_rwlock_tryrdlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, abstime,
+		   REAL(pthread_rwlock_tryrdlock)(l),
 		   REAL(pthread_rwlock_timedrdlock)(l, abstime));
 }
 
@@ -296,7 +309,8 @@ EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l,
 
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return REAL(pthread_rwlock_timedwrlock)(l, abstime);
-	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, REAL(pthread_rwlock_trywrlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, abstime,
+		   REAL(pthread_rwlock_trywrlock)(l),
 		   REAL(pthread_rwlock_timedwrlock)(l, abstime));
 }
 
@@ -309,7 +323,8 @@ EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk,
 		return ENOSYS;
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return real_pthread_rwlock_clockrdlock(l, clk, abstime);
-	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, REAL(pthread_rwlock_tryrdlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_RDLOCK, abstime,
+		   REAL(pthread_rwlock_tryrdlock)(l),
 		   real_pthread_rwlock_clockrdlock(l, clk, abstime));
 }
 
@@ -322,7 +337,8 @@ EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk,
 		return ENOSYS;
 	if (!probe_on(t, TRACE_CLASS_RWLOCK))
 		return real_pthread_rwlock_clockwrlock(l, clk, abstime);
-	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, REAL(pthread_rwlock_trywrlock)(l),
+	RW_ACQUIRE(t, l, TRACE_RW_WRLOCK, abstime,
+		   REAL(pthread_rwlock_trywrlock)(l),
 		   real_pthread_rwlock_clockwrlock(l, clk, abstime));
 }
 
@@ -337,7 +353,7 @@ EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 	r = REAL(pthread_rwlock_tryrdlock)(l);
 	probe_emit(t, TRACE_RW_TRYRDLOCK, 0, r, l, probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
-	NOISE(t, TRACE_RW_TRYRDLOCK, 1);
+	TRIED(t, TRACE_RW_TRYRDLOCK, r != 0);
 	return r;
 }
 
@@ -352,7 +368,7 @@ EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 	r = REAL(pthread_rwlock_trywrlock)(l);
 	probe_emit(t, TRACE_RW_TRYWRLOCK, 0, r, l, probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
-	NOISE(t, TRACE_RW_TRYWRLOCK, 1);
+	TRIED(t, TRACE_RW_TRYWRLOCK, r != 0);
 	return r;
 }
 
@@ -369,7 +385,7 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 			probe_site(t, RA));
 	r = REAL(pthread_rwlock_unlock)(l);
 	probe_result(ev, r);
-	NOISE(t, TRACE_RW_UNLOCK, 1);
+	RELEASED(t, TRACE_RW_UNLOCK, l);
 	return r;
 }
 
@@ -404,7 +420,7 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 
 /* The mutex is released inside the wait and held again after it: record
  * both, so lock ownership stays right. */
-#define COND_WAIT(t, c, m, call)                                             \
+#define COND_WAIT(t, c, m, abs, call)                                        \
 	do {                                                                 \
 		unsigned fl_ = mutex_flags(m) | TRACE_F_COND;                \
 		bool mu_ = probe_on(t, TRACE_CLASS_MUTEX);                   \
@@ -415,7 +431,7 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 		if (mu_)                                                     \
 			probe_emit(t, TRACE_MUTEX_UNLOCK, fl_, 0, m, t0_, 0, \
 				   probe_site(t, RA));                       \
-		r_ = call;                                                   \
+		r_ = PCT_OR(t, probe_pct_cond_wait(t, c, m, abs), call);     \
 		t1_ = probe_now_after();                                     \
 		probe_emit(t, TRACE_COND_WAIT, 0, r_, c, t1_,                \
 			   probe_wait(t1_ - t0_), probe_site(t, RA));        \
@@ -433,7 +449,7 @@ EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 	if (!probe_on(t, TRACE_CLASS_COND))
 		return REAL(pthread_cond_wait)(c, m);
-	COND_WAIT(t, c, m, REAL(pthread_cond_wait)(c, m));
+	COND_WAIT(t, c, m, NULL, REAL(pthread_cond_wait)(c, m));
 }
 
 EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -443,7 +459,8 @@ EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 
 	if (!probe_on(t, TRACE_CLASS_COND))
 		return REAL(pthread_cond_timedwait)(c, m, abstime);
-	COND_WAIT(t, c, m, REAL(pthread_cond_timedwait)(c, m, abstime));
+	COND_WAIT(t, c, m, abstime,
+		  REAL(pthread_cond_timedwait)(c, m, abstime));
 }
 
 EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -455,7 +472,8 @@ EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 		return ENOSYS;
 	if (!probe_on(t, TRACE_CLASS_COND))
 		return real_pthread_cond_clockwait(c, m, clk, abstime);
-	COND_WAIT(t, c, m, real_pthread_cond_clockwait(c, m, clk, abstime));
+	COND_WAIT(t, c, m, abstime,
+		  real_pthread_cond_clockwait(c, m, clk, abstime));
 }
 
 EXPORT int pthread_cond_signal(pthread_cond_t *c)
@@ -470,7 +488,7 @@ EXPORT int pthread_cond_signal(pthread_cond_t *c)
 	ts = probe_now();
 	r = REAL(pthread_cond_signal)(c);
 	probe_emit(t, TRACE_COND_SIGNAL, 0, r, c, ts, 0, probe_site(t, RA));
-	NOISE(t, TRACE_COND_SIGNAL, 1);
+	RELEASED(t, TRACE_COND_SIGNAL, c);
 	return r;
 }
 
@@ -486,7 +504,7 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	ts = probe_now();
 	r = REAL(pthread_cond_broadcast)(c);
 	probe_emit(t, TRACE_COND_BROADCAST, 0, r, c, ts, 0, probe_site(t, RA));
-	NOISE(t, TRACE_COND_BROADCAST, 1);
+	RELEASED(t, TRACE_COND_BROADCAST, c);
 	return r;
 }
 
@@ -539,7 +557,8 @@ EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 	r = REAL(pthread_spin_trylock)(l);
 	if (r == EBUSY) {
 		t0 = probe_now();
-		r = REAL(pthread_spin_lock)(l);
+		r = PCT_OR(t, probe_pct_spin_lock(t, l),
+			   REAL(pthread_spin_lock)(l));
 		t1 = probe_now_after();
 		w = probe_wait(t1 - t0);
 		fl = TRACE_F_CONTENDED;
@@ -564,7 +583,7 @@ EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 	probe_emit(t, TRACE_SPIN_TRYLOCK, 0, r, (const void *)l,
 		   probe_now_after(), 0,
 		   r ? probe_site(t, RA) : PROBE_STACK(t, RA));
-	NOISE(t, TRACE_SPIN_TRYLOCK, 1);
+	TRIED(t, TRACE_SPIN_TRYLOCK, r != 0);
 	return r;
 }
 
@@ -581,7 +600,7 @@ EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 			probe_now(), 0, probe_site(t, RA));
 	r = REAL(pthread_spin_unlock)(l);
 	probe_result(ev, r);
-	NOISE(t, TRACE_SPIN_UNLOCK, 1);
+	RELEASED(t, TRACE_SPIN_UNLOCK, (const void *)l);
 	return r;
 }
 
@@ -621,31 +640,31 @@ EXPORT int sem_destroy(sem_t *s)
 /* wait, timedwait, clockwait: try first; on EAGAIN it will block. */
 /* wait, timedwait, clockwait: a value of 0 (a plain read) means it will
  * block. */
-#define SEM_ACQUIRE(t, s, blocking_call)                                    \
-	do {                                                                \
-		int e0_ = errno, r_, e_, v_ = 1;                            \
-		unsigned fl_ = 0;                                           \
-		uint64_t t0_ = 0, t1_;                                      \
-		uint32_t w_ = 0;                                            \
-		NOISE(t, TRACE_SEM_WAIT, 0);                                \
-		sem_getvalue(s, &v_);                                       \
-		if (unlikely(v_ <= 0)) {                                    \
-			t0_ = probe_now();                                  \
-			probe_emit(t, TRACE_SEM_BLOCK, 0, 0, s, t0_, 0,     \
-				   probe_site(t, RA));                      \
-			fl_ = TRACE_F_CONTENDED;                            \
-		}                                                           \
-		errno = e0_;                                                \
-		r_ = blocking_call;                                         \
-		e_ = r_ < 0 ? errno : e0_;                                  \
-		t1_ = probe_now_after();                                    \
-		if (fl_)                                                    \
-			w_ = probe_wait(t1_ - t0_);                         \
-		probe_emit(t, TRACE_SEM_WAIT, fl_, r_ < 0 ? e_ : 0, s, t1_, \
-			   w_, probe_site(t, RA));                          \
-		NOISE(t, TRACE_SEM_WAIT, 1);                                \
-		errno = e_;                                                 \
-		return r_;                                                  \
+#define SEM_ACQUIRE(t, s, abs, blocking_call)                                 \
+	do {                                                                  \
+		int e0_ = errno, r_, e_, v_ = 1;                              \
+		unsigned fl_ = 0;                                             \
+		uint64_t t0_ = 0, t1_;                                        \
+		uint32_t w_ = 0;                                              \
+		NOISE(t, TRACE_SEM_WAIT, 0);                                  \
+		sem_getvalue(s, &v_);                                         \
+		if (unlikely(v_ <= 0)) {                                      \
+			t0_ = probe_now();                                    \
+			probe_emit(t, TRACE_SEM_BLOCK, 0, 0, s, t0_, 0,       \
+				   probe_site(t, RA));                        \
+			fl_ = TRACE_F_CONTENDED;                              \
+		}                                                             \
+		errno = e0_;                                                  \
+		r_ = PCT_OR(t, probe_pct_sem_wait(t, s, abs), blocking_call); \
+		e_ = r_ < 0 ? errno : e0_;                                    \
+		t1_ = probe_now_after();                                      \
+		if (fl_)                                                      \
+			w_ = probe_wait(t1_ - t0_);                           \
+		probe_emit(t, TRACE_SEM_WAIT, fl_, r_ < 0 ? e_ : 0, s, t1_,   \
+			   w_, probe_site(t, RA));                            \
+		NOISE(t, TRACE_SEM_WAIT, 1);                                  \
+		errno = e_;                                                   \
+		return r_;                                                    \
 	} while (0)
 
 EXPORT int sem_wait(sem_t *s)
@@ -654,7 +673,7 @@ EXPORT int sem_wait(sem_t *s)
 
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return REAL(sem_wait)(s);
-	SEM_ACQUIRE(t, s, REAL(sem_wait)(s));
+	SEM_ACQUIRE(t, s, NULL, REAL(sem_wait)(s));
 }
 
 EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
@@ -663,7 +682,7 @@ EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
 
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return REAL(sem_timedwait)(s, abstime);
-	SEM_ACQUIRE(t, s, REAL(sem_timedwait)(s, abstime));
+	SEM_ACQUIRE(t, s, abstime, REAL(sem_timedwait)(s, abstime));
 }
 
 EXPORT int sem_clockwait(sem_t *s, clockid_t clk,
@@ -677,7 +696,7 @@ EXPORT int sem_clockwait(sem_t *s, clockid_t clk,
 	}
 	if (!probe_on(t, TRACE_CLASS_SEM))
 		return real_sem_clockwait(s, clk, abstime);
-	SEM_ACQUIRE(t, s, real_sem_clockwait(s, clk, abstime));
+	SEM_ACQUIRE(t, s, abstime, real_sem_clockwait(s, clk, abstime));
 }
 
 EXPORT int sem_trywait(sem_t *s)
@@ -692,7 +711,7 @@ EXPORT int sem_trywait(sem_t *s)
 	e = errno;
 	probe_emit(t, TRACE_SEM_TRYWAIT, 0, r < 0 ? e : 0, s, probe_now_after(),
 		   0, probe_site(t, RA));
-	NOISE(t, TRACE_SEM_TRYWAIT, 1);
+	TRIED(t, TRACE_SEM_TRYWAIT, r < 0);
 	errno = e;
 	return r;
 }
@@ -716,7 +735,7 @@ EXPORT int sem_post(sem_t *s)
 	e = errno;
 	if (r < 0)
 		probe_result(ev, e);
-	NOISE(t, TRACE_SEM_POST, 1);
+	RELEASED(t, TRACE_SEM_POST, s);
 	errno = e;
 	return r;
 }
@@ -1049,6 +1068,8 @@ EXPORT pid_t fork(void)
 
 	r = REAL(fork)();
 	e = errno;
+	if (PROBE_PCT_ON() && r != 0)
+		probe_pct_forked(t, r);
 	/* In the child, the atfork handler has made a new file already. */
 	if (r != 0 && probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_FORK, 0, r < 0 ? e : 0,
@@ -1064,6 +1085,8 @@ static void exec_begin(void)
 
 	if (probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_EXEC, 0, 0, NULL, probe_now(), 0, 0);
+	if (PROBE_PCT_ON())
+		probe_pct_exec(t, false);
 	probe_mark_end(TRACE_EXECED, 0);
 }
 
@@ -1072,6 +1095,8 @@ static void exec_failed(int e)
 	struct probe_thread *t = &probe_tls;
 
 	probe_mark_end(TRACE_RUNNING, -1);
+	if (PROBE_PCT_ON())
+		probe_pct_exec(t, true);
 	if (probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_EXEC, 0, e, NULL, probe_now(), 0, 0);
 	errno = e;
@@ -1172,6 +1197,8 @@ static void exit_mark(int status)
 		probe_emit(t, TRACE_EXIT, 0, 0, NULL, probe_now(), 0,
 			   (uint32_t)status);
 	probe_mark_end(TRACE_EXITED, status);
+	if (PROBE_PCT_ON())
+		probe_pct_exit();
 }
 
 EXPORT void exit(int status)
@@ -1199,8 +1226,10 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *a,
 			  void *(*fn)(void *), void *arg)
 {
 	struct probe_thread *t = &probe_tls;
-	int r = unlikely(probe_noise) ? probe_noise_create(t, th, a, fn, arg)
-				      : REAL(pthread_create)(th, a, fn, arg);
+	int r = !unlikely(probe_noise) ? REAL(pthread_create)(th, a, fn, arg)
+		: probe_noise == PROBE_SCHED_PCT
+			? probe_pct_create(t, th, a, fn, arg)
+			: probe_noise_create(t, th, a, fn, arg);
 
 	if (probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_THREAD_CREATE, 0, r, r ? NULL : (void *)*th,
@@ -1214,6 +1243,64 @@ EXPORT void pthread_exit(void *ret)
 
 	if (probe_on(t, TRACE_CLASS_PROC))
 		probe_emit(t, TRACE_THREAD_EXIT, 0, 0, NULL, probe_now(), 0, 0);
+	if (PROBE_PCT_ON())
+		probe_pct_thread_exit(t);
 	REAL(pthread_exit)(ret);
 	__builtin_unreachable();
+}
+
+/* ---- yields and sleeps: sync points under pct only ---------------------- */
+
+EXPORT int sched_yield(void)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (PROBE_PCT_ON() && !t->busy) {
+		probe_pct_point(t, 0, true);
+		return 0;
+	}
+	return REAL(sched_yield)();
+}
+
+/* Under pct a sleep is a yield (virtual time): it really sleeps only when
+ * nothing else could run, e.g. while the others are outside the probe's
+ * view. */
+EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (PROBE_PCT_ON() && !probe_pct_sleep(t)) {
+		if (rem)
+			rem->tv_sec = rem->tv_nsec = 0;
+		return 0;
+	}
+	return REAL(nanosleep)(req, rem);
+}
+
+EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+			   struct timespec *rem)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (PROBE_PCT_ON() && !probe_pct_sleep(t))
+		return 0;
+	return REAL(clock_nanosleep)(clk, flags, req, rem);
+}
+
+EXPORT int usleep(useconds_t us)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (PROBE_PCT_ON() && !probe_pct_sleep(t))
+		return 0;
+	return REAL(usleep)(us);
+}
+
+EXPORT unsigned sleep(unsigned s)
+{
+	struct probe_thread *t = &probe_tls;
+
+	if (PROBE_PCT_ON() && !probe_pct_sleep(t))
+		return 0;
+	return REAL(sleep)(s);
 }

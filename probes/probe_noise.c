@@ -210,6 +210,10 @@ void probe_noise_init(const char *dir)
 	const char *s = getenv("SHMFUZZ_STRATEGY");
 	const char *seed = getenv("SHMFUZZ_SEED");
 
+	if (s && !strcmp(s, "pct")) {
+		probe_pct_init();
+		return;
+	}
 	if (!s || strcmp(s, "noise"))
 		return;
 	snprintf(N.dir, sizeof(N.dir), "%s", dir);
@@ -220,7 +224,7 @@ void probe_noise_init(const char *dir)
 	putenv(N.env);
 	nz_process_setup();
 	nz_log_process();
-	probe_noise = 1;
+	probe_noise = PROBE_SCHED_NOISE;
 }
 
 /* Thread T's stream: its index is known (set by the creating thread's
@@ -264,6 +268,12 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 
 	if (t->busy)
 		return; /* the probe's own calls (the unwinder's mmap) */
+	if (probe_noise == PROBE_SCHED_PCT) {
+		/* pct: one sync point, before the call. */
+		if (!after)
+			probe_pct_point(t, op, false);
+		return;
+	}
 	if (!t->nz_ready)
 		nz_thread_setup(t);
 	n = t->nz_count++;
@@ -318,13 +328,17 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 
 void probe_noise_prefork(struct probe_thread *t)
 {
+	if (probe_noise == PROBE_SCHED_PCT) {
+		probe_pct_prefork(t);
+		return;
+	}
 	if (probe_noise && !t->nz_ready)
 		nz_thread_setup(t);
 }
 
 void probe_noise_parent(struct probe_thread *t)
 {
-	if (probe_noise)
+	if (probe_noise == PROBE_SCHED_NOISE)
 		t->nz_forks++;
 }
 
@@ -332,6 +346,10 @@ void probe_noise_parent(struct probe_thread *t)
  * the parent's, the forking thread's and that thread's fork count. */
 void probe_noise_child(struct probe_thread *t)
 {
+	if (probe_noise == PROBE_SCHED_PCT) {
+		probe_pct_child();
+		return;
+	}
 	if (!probe_noise)
 		return;
 	N.pindex = nz_mix(nz_mix(nz_mix(N.pindex, N.gen), t->nz_tindex),
@@ -386,5 +404,5 @@ int probe_noise_create(struct probe_thread *t, pthread_t *th,
 
 const char *probe_noise_env(void)
 {
-	return probe_noise ? N.env : NULL;
+	return probe_noise == PROBE_SCHED_NOISE ? N.env : NULL;
 }

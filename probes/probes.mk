@@ -6,7 +6,8 @@
 # into a program fails ("ASan runtime does not come first"), and the probe
 # has to run inside uninstrumented targets too.  Tests that preload it into
 # sanitized programs set ASAN_OPTIONS=verify_asan_link_order=0.
-PROBE_SRCS := probes/probe_core.c probes/probe_hooks.c probes/probe_noise.c lib/trace.c lib/err.c
+PROBE_SRCS := probes/probe_core.c probes/probe_hooks.c probes/probe_noise.c \
+	probes/probe_pct.c lib/pct.c lib/trace.c lib/err.c
 PROBE_OBJS := $(PROBE_SRCS:%.c=$(OBJ)/pic/%.o)
 PROBE_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS)) \
 	-fPIC -fvisibility=hidden -ftls-model=initial-exec
@@ -28,7 +29,7 @@ INSTALL_LIBS += $(PROBE_SO)
 # shmtrace: record, report, export.
 SHMTRACE_SRCS := probes/shmtrace.c probes/report.c probes/export.c \
 	probes/ahead.c \
-	probes/symbolize.c
+	probes/symbolize.c probes/story.c
 $(eval $(call shm_program,shmtrace,$(SHMTRACE_SRCS),-ldw -lelf))
 INSTALL_BINS += $(BIN)/shmtrace
 # shmtrace record finds the probe in ../lib: build it along.

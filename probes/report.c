@@ -864,7 +864,6 @@ static void cycles_find(struct model *m, struct cycles *c)
 /* ---- naming ----------------------------------------------------------------
  */
 
-static const char *layout_path;
 static struct layout *report_layout;
 static const char *layout_segment; /* --segment */
 
@@ -882,6 +881,22 @@ static bool layout_applies(const struct trace_map *seg)
 	if (layout_segment)
 		return !strcmp(layout_segment, seg->name);
 	return true;
+}
+
+int report_layout_load(const char *path, const char *segment,
+		       struct errbuf *e)
+{
+	layout_segment = segment;
+	if (!path)
+		return 0;
+	report_layout = layout_parse_file(path, abi_host(), 0, e);
+	return report_layout ? 0 : -EINVAL;
+}
+
+void report_layout_unload(void)
+{
+	layout_free(report_layout);
+	report_layout = NULL;
 }
 
 void report_name_object(const struct trace_map *seg, uint64_t offset, char *buf,
@@ -1586,6 +1601,7 @@ int cmd_report(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.top = 20, .frames = 4};
+	const char *layout_path = NULL;
 	struct model m = {0};
 	struct cycles *c;
 	struct errbuf e;
@@ -1622,14 +1638,9 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	layout_segment = o.segment;
-	if (layout_path) {
-		report_layout =
-			layout_parse_file(layout_path, abi_host(), 0, &e);
-		if (!report_layout) {
-			fprintf(stderr, "%s\n", e.msg);
-			return 1;
-		}
+	if (report_layout_load(layout_path, o.segment, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
 	}
 	if (trace_reader_open(&m.r, argv[optind], &e) < 0) {
 		fprintf(stderr, "%s: %s\n", shmtrace_prog, e.msg);
@@ -1650,6 +1661,6 @@ int cmd_report(int argc, char **argv)
 	model_free(&m);
 	trace_reader_close(m.r);
 	sym_cleanup();
-	layout_free(report_layout);
+	report_layout_unload();
 	return 0;
 }

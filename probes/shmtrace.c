@@ -5,6 +5,7 @@
  *   shmtrace record [-o DIR] [--backtrace N] [--events LIST] -- PROG ARGS
  *   shmtrace report [-l LAYOUT] [--segment NAME] [--json] [--top N] DIR
  *   shmtrace export --chrome DIR > trace.json
+ *   shmtrace story [-l LAYOUT] [--last N] [--json] DIR
  *   shmtrace dump DIR
  */
 #include "shmtrace.h"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"       shmtrace report [-l LAYOUT] [--segment NAME] [--json] "
 		"[--top N] DIR\n"
 		"       shmtrace export --chrome DIR > trace.json\n"
+		"       shmtrace story [-l LAYOUT] [--last N] [--json] DIR\n"
 		"       shmtrace dump DIR\n"
 		"\n"
 		"record runs PROG with libshmprobe.so preloaded: every process "
@@ -374,6 +376,7 @@ static const struct {
 	{"record", cmd_record},
 	{"report", cmd_report},
 	{"export", cmd_export},
+	{"story", cmd_story},
 	{"dump", cmd_dump},
 };
 

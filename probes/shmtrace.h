@@ -55,6 +55,17 @@ int cmd_dump(int argc, char **argv);
 void sym_pc(const struct trace_proc *p, uint64_t pc, char *buf, size_t len);
 void sym_cleanup(void);
 
+/* story.c: shmtrace story [-l LAYOUT] [--segment NAME] [--last N]
+ * [--json] DIR */
+int cmd_story(int argc, char **argv);
+
+/* report.c: parse the layout at PATH (NULL: none) that names objects from
+ * now on, for segment SEGMENT (NULL: as DESIGN.md says); 0, or -EINVAL
+ * with the parser's message in E.  report_layout_unload() frees it. */
+int report_layout_load(const char *path, const char *segment,
+		       struct errbuf *e);
+void report_layout_unload(void);
+
 /* report.c: the name of the object at OFFSET of segment SEG, into BUF:
  * "segment+0xOFFSET" today; the field path once a layout is given. */
 void report_name_object(const struct trace_map *seg, uint64_t offset, char *buf,

@@ -1,0 +1,350 @@
+/*
+ * pct.c - the scheduling decisions of the pct strategy (see pct.h).
+ *
+ * Every function runs with ctl->lock held, in the probe (any thread of
+ * the run) or in the run's supervisor, and touches nothing but the
+ * control segment: no system call, no allocation, no output.
+ */
+#include <string.h>
+
+#include "pct.h"
+
+/* Priorities: change points give 1 .. depth-1; yielders count down from
+ * PRIO_YIELD; initial priorities are above PRIO_INIT. */
+#define PRIO_YIELD (1ULL << 59)
+#define PRIO_INIT  (1ULL << 60)
+#define GOLDEN	   0x9e3779b97f4a7c15ULL
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	uint64_t z = h + (v + 1) * GOLDEN;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t pct_obj_key(uint64_t dev, uint64_t ino, uint64_t off)
+{
+	uint64_t k = mix(mix(mix(0x6f626a, dev), ino), off);
+
+	return k ? k : 1;
+}
+
+void pct_ctl_setup(struct pct_ctl *ctl, uint64_t seed, unsigned depth,
+		   uint64_t k)
+{
+	if (depth < 1)
+		depth = 1;
+	if (depth > PCT_MAX_DEPTH)
+		depth = PCT_MAX_DEPTH;
+	if (k < 1)
+		k = 1;
+	ctl->magic = PCT_MAGIC;
+	ctl->size = sizeof(*ctl);
+	ctl->seed = seed;
+	ctl->depth = depth;
+	ctl->k = k;
+	ctl->holder = -1;
+	ctl->yield_floor = PRIO_YIELD;
+	/* Change point i (1-based) at a step uniform in [1, k]. */
+	for (unsigned i = 0; i + 1 < depth; i++)
+		ctl->change[i] = 1 + mix(mix(seed, 0x636870), i) % k;
+}
+
+int pct_join(struct pct_ctl *ctl, int pid, int tid)
+{
+	struct pct_thread *th;
+	uint32_t s = ctl->nslots;
+
+	if (s >= PCT_MAX_THREADS)
+		return -1;
+	ctl->nslots = s + 1;
+	th = &ctl->th[s];
+	memset(&th->obj, 0, sizeof(th->obj));
+	th->pid = pid;
+	th->tid = tid;
+	th->execing = 0;
+	th->timed = th->timed_out = th->woken = 0;
+	/* Distinct: the low bits are the slot itself. */
+	th->prio = PRIO_INIT + ((mix(ctl->seed, s) >> 36) << 20) + s;
+	__atomic_store_n(&th->state, PCT_RUNNABLE, __ATOMIC_RELEASE);
+	return (int)s;
+}
+
+static void record(struct pct_ctl *ctl, int slot, unsigned reason)
+{
+	if (ctl->nsched >= PCT_MAX_SCHED) {
+		ctl->sched_lost++;
+		return;
+	}
+	ctl->sched[ctl->nsched].step = ctl->steps;
+	ctl->sched[ctl->nsched].slot = (uint32_t)slot;
+	ctl->sched[ctl->nsched].reason = reason;
+	ctl->nsched++;
+}
+
+static bool can_run(const struct pct_ctl *ctl, int s)
+{
+	uint32_t st = ctl->th[s].state;
+
+	return st == PCT_RUNNABLE || st == PCT_RUNNING;
+}
+
+/* Give the baton to NEW (-1: to nobody). */
+static int grant(struct pct_ctl *ctl, int new, unsigned reason)
+{
+	int old = ctl->holder;
+
+	if (old == new)
+		return new;
+	if (old >= 0 && ctl->th[old].state == PCT_RUNNING)
+		ctl->th[old].state = PCT_RUNNABLE;
+	ctl->run_len = 0;
+	if (new >= 0) {
+		ctl->th[new].state = PCT_RUNNING;
+		record(ctl, new, reason);
+		if (reason == PCT_R_PREEMPT)
+			ctl->preemptions++;
+		__atomic_add_fetch(&ctl->th[new].futex, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&ctl->holder, new, __ATOMIC_RELEASE);
+	return new;
+}
+
+static int highest(const struct pct_ctl *ctl)
+{
+	int best = -1;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		if (!can_run(ctl, (int)s))
+			continue;
+		if (best < 0 || ctl->th[s].prio > ctl->th[best].prio)
+			best = (int)s;
+	}
+	return best;
+}
+
+static bool forced(unsigned reason)
+{
+	return reason != PCT_R_PREEMPT && reason != PCT_R_YIELD;
+}
+
+/* The replay schedule's choice for a decision of kind REASON at this
+ * step, or -1 to decide as usual. */
+static int replayed(struct pct_ctl *ctl, unsigned reason)
+{
+	while (ctl->replay_pos < ctl->nreplay &&
+	       ctl->replay[ctl->replay_pos].step < ctl->steps)
+		ctl->replay_pos++;
+	if (ctl->replay_pos >= ctl->nreplay)
+		return -1;
+	const struct pct_switch *w = &ctl->replay[ctl->replay_pos];
+	if (w->step != ctl->steps || forced(w->reason) != forced(reason) ||
+	    w->slot >= ctl->nslots)
+		return -1;
+	ctl->replay_pos++;
+	return can_run(ctl, (int)w->slot) ? (int)w->slot : -1;
+}
+
+static int earlier(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec;
+	return a->tv_nsec < b->tv_nsec;
+}
+
+/* Nothing can run.  Without threads outside the probe's view, a timed
+ * wait times out (the earliest deadline first: virtual time jumps to
+ * it); else, with blocked threads, it is a deadlock. */
+static int idle(struct pct_ctl *ctl)
+{
+	int nout = pct_count(ctl, PCT_OUTSIDE), best = -1;
+
+	for (uint32_t s = 0; s < ctl->nslots && !nout; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED || !th->timed)
+			continue;
+		if (best < 0 || earlier(&th->deadline, &ctl->th[best].deadline))
+			best = (int)s;
+	}
+	if (best >= 0) {
+		ctl->th[best].timed_out = 1;
+		ctl->th[best].state = PCT_RUNNABLE;
+		return grant(ctl, best, PCT_R_TIMEOUT);
+	}
+	if (pct_count(ctl, PCT_BLOCKED) && !ctl->deadlock) {
+		ctl->deadlock = 1;
+		ctl->noutside_at_deadlock = (uint32_t)nout;
+		ctl->deadlock_step = ctl->steps;
+	}
+	return grant(ctl, -1, PCT_R_BLOCK);
+}
+
+/* Decide who runs after a decision of kind REASON by the holder. */
+static int decide(struct pct_ctl *ctl, unsigned reason)
+{
+	int h = ctl->holder, next = -1;
+
+	if (ctl->nreplay)
+		next = replayed(ctl, reason);
+	if (next < 0 && ctl->nreplay && h >= 0 && can_run(ctl, h))
+		next = h; /* replaying: no preemption the schedule lacks */
+	if (next < 0)
+		next = highest(ctl);
+	if (next < 0)
+		return idle(ctl);
+	if (next != h && !forced(reason) && h >= 0 && !can_run(ctl, h))
+		reason = PCT_R_BLOCK;
+	return grant(ctl, next, reason);
+}
+
+int pct_point(struct pct_ctl *ctl, int self, bool yield)
+{
+	struct pct_thread *th = &ctl->th[self];
+
+	ctl->steps++;
+	th->steps++;
+	if (++ctl->run_len > PCT_FAIR_STEPS)
+		yield = true;
+	if (!ctl->nreplay) {
+		for (unsigned i = 0; i + 1 < ctl->depth; i++)
+			if (ctl->change[i] == ctl->steps)
+				th->prio = i + 1;
+	}
+	/* A yielder goes below every thread that yielded before it (round
+	 * robin among spinners); a change point's low priority stays. */
+	if (yield && th->prio >= ctl->depth)
+		th->prio = ctl->yield_floor--;
+	return decide(ctl, yield ? PCT_R_YIELD : PCT_R_PREEMPT);
+}
+
+int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
+	      const struct timespec *deadline)
+{
+	struct pct_thread *th = &ctl->th[self];
+
+	th->obj = *obj;
+	th->timed = deadline != NULL;
+	if (deadline)
+		th->deadline = *deadline;
+	th->timed_out = 0;
+	th->woken = 0;
+	th->block_seq = ++ctl->block_seq;
+	th->state = PCT_BLOCKED;
+	return decide(ctl, PCT_R_BLOCK);
+}
+
+int pct_wake(struct pct_ctl *ctl, uint64_t key, bool all)
+{
+	int first = -1, n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED || (key && th->obj.key != key))
+			continue;
+		if (all || !key) {
+			th->state = PCT_RUNNABLE;
+			th->woken = 1;
+			n++;
+		} else if (first < 0 ||
+			   th->block_seq < ctl->th[first].block_seq) {
+			first = (int)s;
+		}
+	}
+	if (first >= 0) {
+		ctl->th[first].state = PCT_RUNNABLE;
+		ctl->th[first].woken = 1;
+		n++;
+	}
+	if (n)
+		ctl->deadlock = 0;
+	return n;
+}
+
+int pct_leave(struct pct_ctl *ctl, int self)
+{
+	ctl->th[self].state = PCT_GONE;
+	ctl->th[self].execing = 0;
+	if (ctl->holder != self)
+		return ctl->holder;
+	return decide(ctl, PCT_R_LEAVE);
+}
+
+int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead)
+{
+	bool held = false;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		struct pct_thread *th = &ctl->th[s];
+		if (th->pid != pid || th->state == PCT_GONE)
+			continue;
+		if (ctl->holder == (int)s)
+			held = true;
+		th->state = PCT_GONE;
+		th->execing = 0;
+	}
+	if (dead)
+		pct_wake(ctl, 0, true);
+	if (!held && ctl->holder >= 0)
+		return ctl->holder;
+	return decide(ctl, dead ? PCT_R_DEAD : PCT_R_LEAVE);
+}
+
+int pct_outside(struct pct_ctl *ctl)
+{
+	int h = ctl->holder;
+
+	if (h < 0)
+		return -1;
+	ctl->th[h].state = PCT_OUTSIDE;
+	return decide(ctl, PCT_R_OUTSIDE);
+}
+
+int pct_resume(struct pct_ctl *ctl, int self)
+{
+	struct pct_thread *th = &ctl->th[self];
+
+	if (ctl->holder == self) {
+		th->state = PCT_RUNNING;
+		return self;
+	}
+	if (th->state == PCT_OUTSIDE || th->state == PCT_BLOCKED ||
+	    th->state == PCT_FREE)
+		th->state = PCT_RUNNABLE;
+	ctl->deadlock = 0;
+	if (ctl->holder >= 0)
+		return ctl->holder;
+	return grant(ctl, self, ctl->nsched ? PCT_R_RESUME : PCT_R_START);
+}
+
+int pct_count(const struct pct_ctl *ctl, enum pct_state st)
+{
+	int n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++)
+		n += ctl->th[s].state == (uint32_t)st;
+	return n;
+}
+
+const char *pct_reason_name(unsigned reason)
+{
+	static const char *const names[PCT_NREASONS] = {
+		[PCT_R_START] = "start",   [PCT_R_PREEMPT] = "preempt",
+		[PCT_R_YIELD] = "yield",   [PCT_R_BLOCK] = "block",
+		[PCT_R_LEAVE] = "leave",   [PCT_R_OUTSIDE] = "outside",
+		[PCT_R_DEAD] = "dead",	   [PCT_R_TIMEOUT] = "timeout",
+		[PCT_R_RESUME] = "resume",
+	};
+
+	return reason < PCT_NREASONS ? names[reason] : "?";
+}
+
+const char *pct_state_name(unsigned state)
+{
+	static const char *const names[] = {
+		"free", "runnable", "running", "blocked", "outside", "gone",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}

@@ -1,0 +1,602 @@
+/*
+ * probe_pct.c - the baton of `shmfuzz --strategy pct`, inside the probe.
+ *
+ * shmfuzz's supervisor creates a control segment per run (struct pct_ctl,
+ * lib/pct.h) and names it in SHMFUZZ_PCT.  Every thread of every process
+ * of the run has a slot there; exactly one, the holder, runs between two
+ * sync points.  At a sync point (the NOISE before a lock, unlock, wait,
+ * post, condvar call, and sched_yield or a sleep) the holder asks
+ * pct_point() who runs next; if it is another thread, it bumps and wakes
+ * that thread's futex word and waits on its own.
+ *
+ * Blocking calls never block in the kernel: lock is "try; if busy, block
+ * on the object in the scheduler and hand the baton on; retry when
+ * woken"; a release (unlock, post, signal, broadcast) wakes the threads
+ * blocked on the same object.  Objects are named by (dev, ino, offset) of
+ * their shared mapping, so a lock mapped at different addresses in two
+ * processes is one object; an object in private memory by (pid, address).
+ * A condvar wait is emulated: release the mutex, block on the condvar,
+ * take the mutex again (a spurious wakeup is allowed by POSIX).
+ *
+ * Identity: the root process's main thread takes the first slot; a thread
+ * is registered by its creator (pthread_create) and a forked child by its
+ * parent (prefork), both under the baton, so slots and priorities follow
+ * the program, not the kernel's timing; an exec'd image finds the slot of
+ * its pid marked "execing".  A thread the probe did not see start joins
+ * at its first sync point.
+ *
+ * The control segment's lock is a process-shared robust mutex taken with
+ * the real pthread functions: a process killed while holding it does not
+ * stop the run.  A thread that blocks outside the probe's view while
+ * holding the baton (a read, waitpid) is found by the supervisor, which
+ * moves the baton on (pct_outside); the thread comes back at its next
+ * sync point.
+ */
+#include "probe.h"
+#include "pct.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+static struct {
+	struct pct_ctl *ctl;
+	int main_slot; /* this process's main thread */
+	int fork_slot; /* the child being forked */
+	int pid;
+} Q = {NULL, -1, -1, 0};
+
+static int q_gettid(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+static void ctl_lock(void)
+{
+	if (REAL(pthread_mutex_lock)(&Q.ctl->lock) == EOWNERDEAD)
+		REAL(pthread_mutex_consistent)(&Q.ctl->lock);
+}
+
+static void ctl_unlock(void)
+{
+	REAL(pthread_mutex_unlock)(&Q.ctl->lock);
+}
+
+static void wake(int slot)
+{
+	if (slot >= 0)
+		syscall(SYS_futex, &Q.ctl->th[slot].futex, FUTEX_WAKE, INT_MAX,
+			NULL, NULL, 0);
+}
+
+/* Wait until SLOT holds the baton; false when it left the schedule
+ * meanwhile (its process was given up for dead, or it exec'd). */
+static bool wait_baton(int slot)
+{
+	struct pct_thread *th = &Q.ctl->th[slot];
+	struct timespec ts = {0, 200000000};
+
+	for (;;) {
+		uint32_t v = __atomic_load_n(&th->futex, __ATOMIC_ACQUIRE);
+		if (pct_is_holder(Q.ctl, slot))
+			return true;
+		if (__atomic_load_n(&th->state, __ATOMIC_ACQUIRE) == PCT_GONE)
+			return false;
+		/* Shared (not FUTEX_PRIVATE): the waker is another process. */
+		syscall(SYS_futex, &th->futex, FUTEX_WAIT, v, &ts, NULL, 0);
+	}
+}
+
+/* Join as a new slot and wait for the first turn; -1 when full. */
+static int join_new(int pid, int tid)
+{
+	int s, h;
+
+	ctl_lock();
+	s = pct_join(Q.ctl, pid, tid);
+	h = s >= 0 ? pct_resume(Q.ctl, s) : -1;
+	ctl_unlock();
+	if (s >= 0 && h != s)
+		wait_baton(s);
+	return s;
+}
+
+/* T's slot, or -1 when T is not (or no longer) scheduled. */
+static int my_slot(struct probe_thread *t)
+{
+	int s = t->pct_slot1 - 1;
+
+	if (unlikely(t->pct_slot1 == 0)) {
+		int tid = q_gettid();
+		if (tid == Q.pid && Q.main_slot >= 0)
+			s = Q.main_slot;
+		else
+			s = join_new(Q.pid, tid);
+		t->pct_slot1 = s + 1;
+	}
+	if (s < 0 ||
+	    __atomic_load_n(&Q.ctl->th[s].state, __ATOMIC_ACQUIRE) == PCT_GONE)
+		return -1;
+	return s;
+}
+
+bool probe_pct_scheduled(struct probe_thread *t)
+{
+	return Q.ctl && !t->busy && my_slot(t) >= 0;
+}
+
+/* Give the baton to H if it is not us, then wait for it to come back. */
+static bool pass(int self, int h)
+{
+	if (h == self)
+		return true;
+	wake(h);
+	return wait_baton(self);
+}
+
+static void point(struct probe_thread *t, bool yield)
+{
+	int s = my_slot(t), h;
+
+	if (s < 0)
+		return;
+	ctl_lock();
+	if (Q.ctl->holder != s)
+		h = pct_resume(Q.ctl, s); /* back from outside */
+	else
+		h = pct_point(Q.ctl, s, yield);
+	ctl_unlock();
+	pass(s, h);
+}
+
+void probe_pct_point(struct probe_thread *t, unsigned op, bool yield)
+{
+	int e = errno;
+
+	(void)op;
+	if (!t->busy)
+		point(t, yield);
+	errno = e;
+}
+
+bool probe_pct_sleep(struct probe_thread *t)
+{
+	int e = errno, s = my_slot(t), h;
+
+	if (s < 0 || t->busy)
+		return true;
+	ctl_lock();
+	h = Q.ctl->holder != s ? pct_resume(Q.ctl, s)
+			       : pct_point(Q.ctl, s, true);
+	ctl_unlock();
+	errno = e;
+	if (h == s)
+		return true; /* nothing else can run: really sleep */
+	pass(s, h);
+	errno = e;
+	return false;
+}
+
+/* ---- objects ---------------------------------------------------------- */
+
+static void obj_of(const void *addr, unsigned op, int owner, struct pct_obj *o)
+{
+	uint64_t dev, ino, off;
+	const char *name;
+
+	memset(o, 0, sizeof(*o));
+	o->op = op;
+	o->owner_tid = owner;
+	if (probe_map_find(addr, &dev, &ino, &off, &name)) {
+		o->key = pct_obj_key(dev, ino, off);
+		o->off = off;
+		snprintf(o->seg, sizeof(o->seg), "%s", name);
+	} else {
+		o->key = pct_obj_key(0, (uint64_t)Q.pid,
+				     (uint64_t)(uintptr_t)addr);
+		o->off = (uint64_t)(uintptr_t)addr;
+	}
+}
+
+/* Block on ADDR until a release of it: 0 (woken: retry), ETIMEDOUT (ABS
+ * passed in virtual time: nothing else could run), or ENOENT (not
+ * scheduled: do the real blocking call). */
+static int block_on(struct probe_thread *t, const void *addr, unsigned op,
+		    int owner, const struct timespec *abs)
+{
+	struct pct_obj o;
+	struct pct_thread *th;
+	int s = my_slot(t), h;
+
+	if (s < 0)
+		return ENOENT;
+	th = &Q.ctl->th[s];
+	obj_of(addr, op, owner, &o);
+	ctl_lock();
+	if (Q.ctl->holder != s) {
+		h = pct_resume(Q.ctl, s);
+		ctl_unlock();
+		return pass(s, h) ? 0 : ENOENT;
+	}
+	h = pct_block(Q.ctl, s, &o, abs);
+	ctl_unlock();
+	if (!pass(s, h))
+		return ENOENT;
+	if (th->timed_out) {
+		th->timed_out = 0;
+		return ETIMEDOUT;
+	}
+	return 0;
+}
+
+static bool any_blocked(void)
+{
+	uint32_t n = __atomic_load_n(&Q.ctl->nslots, __ATOMIC_ACQUIRE);
+
+	for (uint32_t s = 0; s < n && s < PCT_MAX_THREADS; s++)
+		if (__atomic_load_n(&Q.ctl->th[s].state, __ATOMIC_RELAXED) ==
+		    PCT_BLOCKED)
+			return true;
+	return false;
+}
+
+static void released(const void *addr, unsigned op)
+{
+	struct pct_obj o;
+
+	if (!any_blocked())
+		return;
+	obj_of(addr, op, 0, &o);
+	ctl_lock();
+	pct_wake(Q.ctl, o.key, op != TRACE_COND_SIGNAL);
+	ctl_unlock();
+}
+
+void probe_sched_released(struct probe_thread *t, unsigned op, const void *obj)
+{
+	int e = errno;
+
+	if (probe_noise != PROBE_SCHED_PCT) {
+		probe_noise_slow(t, op, 1);
+		return;
+	}
+	if (!t->busy && Q.ctl)
+		released(obj, op);
+	errno = e;
+}
+
+void probe_sched_tried(struct probe_thread *t, unsigned op, bool failed)
+{
+	if (probe_noise != PROBE_SCHED_PCT) {
+		probe_noise_slow(t, op, 1);
+		return;
+	}
+	/* A failed try is a spin loop's turn: give way, or it would spin
+	 * with the baton for ever. */
+	if (failed)
+		probe_pct_point(t, op, true);
+}
+
+/* ---- blocking calls ---------------------------------------------------- */
+
+int probe_pct_mutex_lock(struct probe_thread *t, pthread_mutex_t *m,
+			 const struct timespec *abs)
+{
+	int e = errno, r;
+
+	for (;;) {
+		r = REAL(pthread_mutex_trylock)(m);
+		if (r != EBUSY)
+			break;
+		int owner = m->__data.__owner;
+		/* An error-checking mutex locked again by its owner. */
+		if (owner == q_gettid() && (m->__data.__kind & 3) == 2) {
+			r = EDEADLK;
+			break;
+		}
+		r = block_on(t, m, TRACE_MUTEX_LOCK, owner, abs);
+		if (r == ENOENT) {
+			r = abs ? REAL(pthread_mutex_timedlock)(m, abs)
+				: REAL(pthread_mutex_lock)(m);
+			break;
+		}
+		if (r == ETIMEDOUT)
+			break;
+	}
+	errno = e;
+	return r;
+}
+
+int probe_pct_rwlock(struct probe_thread *t, pthread_rwlock_t *l, bool wr,
+		     const struct timespec *abs)
+{
+	int e = errno, r;
+
+	for (;;) {
+		r = wr ? REAL(pthread_rwlock_trywrlock)(l)
+		       : REAL(pthread_rwlock_tryrdlock)(l);
+		if (r != EBUSY)
+			break;
+		r = block_on(t, l, wr ? TRACE_RW_WRLOCK : TRACE_RW_RDLOCK,
+			     (int)l->__data.__cur_writer, abs);
+		if (r == ENOENT) {
+			if (wr)
+				r = abs ? REAL(pthread_rwlock_timedwrlock)(l,
+									   abs)
+					: REAL(pthread_rwlock_wrlock)(l);
+			else
+				r = abs ? REAL(pthread_rwlock_timedrdlock)(l,
+									   abs)
+					: REAL(pthread_rwlock_rdlock)(l);
+			break;
+		}
+		if (r == ETIMEDOUT)
+			break;
+	}
+	errno = e;
+	return r;
+}
+
+int probe_pct_spin_lock(struct probe_thread *t, pthread_spinlock_t *l)
+{
+	int e = errno, r;
+
+	for (;;) {
+		r = REAL(pthread_spin_trylock)(l);
+		if (r != EBUSY)
+			break;
+		if (block_on(t, (const void *)l, TRACE_SPIN_LOCK, 0, NULL)) {
+			r = REAL(pthread_spin_lock)(l);
+			break;
+		}
+	}
+	errno = e;
+	return r;
+}
+
+int probe_pct_sem_wait(struct probe_thread *t, sem_t *s,
+		       const struct timespec *abs)
+{
+	int e = errno, r;
+
+	for (;;) {
+		if (REAL(sem_trywait)(s) == 0) {
+			errno = e;
+			return 0;
+		}
+		if (errno != EAGAIN)
+			return -1;
+		r = block_on(t, s, TRACE_SEM_WAIT, 0, abs);
+		if (r == ENOENT) {
+			errno = e;
+			return abs ? REAL(sem_timedwait)(s, abs)
+				   : REAL(sem_wait)(s);
+		}
+		if (r == ETIMEDOUT) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
+int probe_pct_cond_wait(struct probe_thread *t, pthread_cond_t *c,
+			pthread_mutex_t *m, const struct timespec *abs)
+{
+	int e = errno, r, r2;
+
+	r = REAL(pthread_mutex_unlock)(m);
+	if (r) {
+		errno = e;
+		return r;
+	}
+	released(m, TRACE_MUTEX_UNLOCK);
+	r = block_on(t, c, TRACE_COND_WAIT, 0, abs);
+	if (r == ENOENT) {
+		/* No longer scheduled: a real wait, without the mutex; the
+		 * caller sees a spurious wakeup. */
+		r = 0;
+	}
+	r2 = probe_pct_mutex_lock(t, m, NULL);
+	errno = e;
+	return r2 ? r2 : r;
+}
+
+/* ---- processes and threads --------------------------------------------- */
+
+void probe_pct_prefork(struct probe_thread *t)
+{
+	if (!Q.ctl || my_slot(t) < 0) {
+		Q.fork_slot = -1;
+		return;
+	}
+	ctl_lock();
+	Q.fork_slot = pct_join(Q.ctl, 0, 0);
+	ctl_unlock();
+}
+
+void probe_pct_forked(struct probe_thread *t, pid_t r)
+{
+	int s = Q.fork_slot, e = errno;
+
+	if (s < 0)
+		return;
+	Q.fork_slot = -1;
+	ctl_lock();
+	if (r > 0) {
+		Q.ctl->th[s].pid = r;
+		Q.ctl->th[s].tid = r;
+	} else {
+		pct_leave(Q.ctl, s);
+	}
+	ctl_unlock();
+	/* The child may run first: that is the scheduler's choice. */
+	if (r > 0)
+		point(t, false);
+	errno = e;
+}
+
+void probe_pct_child(void)
+{
+	int s = Q.fork_slot;
+
+	Q.pid = (int)getpid();
+	Q.main_slot = s;
+	Q.fork_slot = -1;
+	if (s < 0)
+		return;
+	ctl_lock();
+	Q.ctl->th[s].pid = Q.pid;
+	Q.ctl->th[s].tid = Q.pid;
+	ctl_unlock();
+	wait_baton(s);
+}
+
+struct pct_start {
+	void *(*fn)(void *);
+	void *arg;
+	int slot;
+};
+
+static void *pct_thread_start(void *p)
+{
+	struct pct_start st = *(struct pct_start *)p;
+	struct probe_thread *t = &probe_tls;
+	void *ret;
+
+	free(p);
+	t->pct_slot1 = st.slot + 1;
+	__atomic_store_n(&Q.ctl->th[st.slot].tid, q_gettid(), __ATOMIC_RELEASE);
+	wait_baton(st.slot);
+	ret = st.fn(st.arg);
+	probe_pct_thread_exit(t);
+	return ret;
+}
+
+int probe_pct_create(struct probe_thread *t, pthread_t *th,
+		     const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	struct pct_start *st;
+	int r;
+
+	if (!Q.ctl || my_slot(t) < 0 || !(st = malloc(sizeof(*st))))
+		return REAL(pthread_create)(th, a, fn, arg);
+	st->fn = fn;
+	st->arg = arg;
+	ctl_lock();
+	st->slot = pct_join(Q.ctl, Q.pid, 0);
+	ctl_unlock();
+	if (st->slot < 0) {
+		free(st);
+		return REAL(pthread_create)(th, a, fn, arg);
+	}
+	r = REAL(pthread_create)(th, a, pct_thread_start, st);
+	if (r) {
+		ctl_lock();
+		pct_leave(Q.ctl, st->slot);
+		ctl_unlock();
+		free(st);
+		return r;
+	}
+	probe_pct_point(t, TRACE_THREAD_CREATE, false);
+	return r;
+}
+
+void probe_pct_thread_exit(struct probe_thread *t)
+{
+	int s, h, e = errno;
+
+	if (!Q.ctl || (s = my_slot(t)) < 0)
+		return;
+	ctl_lock();
+	h = pct_leave(Q.ctl, s);
+	ctl_unlock();
+	t->pct_slot1 = -1;
+	if (h != s)
+		wake(h);
+	errno = e;
+}
+
+void probe_pct_exit(void)
+{
+	int h, e = errno;
+
+	if (!Q.ctl)
+		return;
+	ctl_lock();
+	h = pct_leave_process(Q.ctl, Q.pid, false);
+	ctl_unlock();
+	wake(h);
+	errno = e;
+}
+
+void probe_pct_exec(struct probe_thread *t, bool failed)
+{
+	int s, h = -1, e = errno;
+
+	if (!Q.ctl || (s = my_slot(t)) < 0)
+		return;
+	ctl_lock();
+	if (failed) {
+		Q.ctl->th[s].execing = 0;
+	} else {
+		/* The other threads die with the old image. */
+		for (uint32_t i = 0; i < Q.ctl->nslots; i++)
+			if (Q.ctl->th[i].pid == Q.pid && (int)i != s &&
+			    Q.ctl->th[i].state != PCT_GONE)
+				h = pct_leave(Q.ctl, (int)i);
+		Q.ctl->th[s].execing = 1;
+	}
+	ctl_unlock();
+	if (h >= 0 && h != s)
+		wake(h);
+	errno = e;
+}
+
+/* ---- start ------------------------------------------------------------ */
+
+void probe_pct_init(void)
+{
+	const char *name = getenv("SHMFUZZ_PCT");
+	struct pct_ctl *ctl;
+	int fd, s = -1, h;
+
+	if (!name || !*name)
+		return;
+	fd = REAL(shm_open)(name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	ctl = REAL(mmap)(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+	close(fd);
+	if (ctl == MAP_FAILED)
+		return;
+	if (ctl->magic != PCT_MAGIC || ctl->size != sizeof(*ctl)) {
+		REAL(munmap)(ctl, sizeof(*ctl));
+		return;
+	}
+	Q.ctl = ctl;
+	Q.pid = (int)getpid();
+	ctl_lock();
+	/* An exec'd image keeps the slot of the thread that exec'd. */
+	for (uint32_t i = 0; i < ctl->nslots; i++) {
+		if (ctl->th[i].pid == Q.pid && ctl->th[i].execing &&
+		    ctl->th[i].state != PCT_GONE) {
+			s = (int)i;
+			ctl->th[i].execing = 0;
+			ctl->th[i].tid = Q.pid;
+			break;
+		}
+	}
+	if (s < 0)
+		s = pct_join(ctl, Q.pid, Q.pid);
+	h = s >= 0 ? pct_resume(ctl, s) : -1;
+	ctl_unlock();
+	Q.main_slot = s;
+	probe_tls.pct_slot1 = s + 1;
+	probe_noise = PROBE_SCHED_PCT;
+	if (s >= 0 && h != s)
+		wait_baton(s);
+}
