@@ -36,7 +36,7 @@
 #include "trace.h"
 
 #define PCT_OUTSIDE_S 0.010
-#define PCT_BUSY_S    0.200
+#define PCT_BUSY_S    0.100
 #define PCT_CONFIRM_S 0.050
 
 static void ctl_lock(struct pct_ctl *ctl)
@@ -230,9 +230,16 @@ static void stalled(struct fuzz_pct *p, double idle)
 		p->ndead++;
 	} else if (gone(st)) {
 		wake(ctl, pct_leave(ctl, h));
-	} else if (((st == 'S' || st == 'D' || st == 't' || st == 'T') &&
-		    idle >= PCT_OUTSIDE_S) ||
-		   idle >= PCT_BUSY_S) {
+	} else if ((st == 'S' || st == 'D' || st == 't' || st == 'T') &&
+		   idle >= PCT_OUTSIDE_S) {
+		wake(ctl, pct_outside(ctl));
+		p->noutside++;
+	} else if (idle >=
+		   PCT_BUSY_S / (1 << (th->spins < 6 ? th->spins : 6))) {
+		/* Running with no sync point: a long computation, or a spin
+		 * on a flag another thread must set.  A thread found so once
+		 * is given less time the next times. */
+		ctl->th[h].spins++;
 		wake(ctl, pct_outside(ctl));
 		p->noutside++;
 	}
