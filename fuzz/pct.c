@@ -363,10 +363,13 @@ static bool cycle_from(const struct fuzz_opts *o, const struct pct_ctl *ctl,
 		       int start, char *out, size_t n, char *names[],
 		       int *nnames, char store[][128])
 {
-	int seen[PCT_MAX_THREADS], ns = 0, s = start;
+	int seen[PCT_MAX_THREADS] = {0}, ns = 0, s = start;
 	size_t len = 0;
 
-	while (s >= 0 && ns < PCT_MAX_THREADS) {
+	while (ns < PCT_MAX_THREADS) {
+		const struct pct_thread *th;
+		if (s < 0 || s >= PCT_MAX_THREADS)
+			return false;
 		for (int i = 0; i < ns; i++)
 			if (seen[i] == s) {
 				if (s != start)
@@ -374,7 +377,7 @@ static bool cycle_from(const struct fuzz_opts *o, const struct pct_ctl *ctl,
 				goto found;
 			}
 		seen[ns++] = s;
-		const struct pct_thread *th = &ctl->th[s];
+		th = ctl->th + s;
 		if (th->state != PCT_BLOCKED || !th->obj.owner_tid)
 			return false;
 		s = slot_of_tid(ctl, th->obj.owner_tid);

@@ -522,6 +522,8 @@ int probe_pct_create(struct probe_thread *t, pthread_t *th,
 		return r;
 	}
 	probe_pct_point(t, TRACE_THREAD_CREATE, false);
+	/* st belongs to the new thread now. */
+	// cppcheck-suppress memleak
 	return r;
 }
 
