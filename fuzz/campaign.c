@@ -121,6 +121,21 @@ static void stop_all(struct campaign *c)
 			kill(c->slot[i].sup, SIGTERM);
 }
 
+/* --minimize: a new failure's schedule, shortened (minimize.c). */
+static void minimize(struct campaign *c, const struct fuzz_run *r,
+		     const struct fuzz_verdict *v, const char *dir)
+{
+	char msg[600];
+
+	if (!c->o->minimize || c->o->strategy != FUZZ_STRAT_PCT ||
+	    c->interrupted)
+		return;
+	if (fuzz_minimize(c->o, r, v, dir, msg, sizeof(msg)) < 0)
+		fprintf(stderr, "shmfuzz: %s: cannot minimize: %s\n", dir, msg);
+	else if (!c->o->quiet)
+		fprintf(stderr, "shmfuzz: %s: minimized: %s\n", dir, msg);
+}
+
 static void judged(struct campaign *c, struct fuzz_run *r,
 		   const struct fuzz_verdict *v)
 {
@@ -144,6 +159,7 @@ static void judged(struct campaign *c, struct fuzz_run *r,
 	if (c->o->replay) {
 		fuzz_failure_describe(c->o, r, v);
 		c->fl.total++;
+		minimize(c, r, v, r->dir);
 		return;
 	}
 	int before = c->fl.n;
@@ -155,6 +171,12 @@ static void judged(struct campaign *c, struct fuzz_run *r,
 			g->n, fuzz_kind_name(g->kind), g->what,
 			(unsigned long long)r->index,
 			(unsigned long long)r->seed);
+		if (g->n > 0) {
+			char dir[4200];
+			snprintf(dir, sizeof(dir), "%s/failure-%d",
+				 c->o->out_dir, g->n);
+			minimize(c, r, v, dir);
+		}
 	}
 	if (c->o->stop_first)
 		stop_all(c);

@@ -329,6 +329,16 @@ void fuzz_pct_close(struct fuzz_pct *p, const char *dir,
 /* Remove the control segment of supervisor SUP (it may have died). */
 void fuzz_pct_unlink(pid_t sup);
 
+/* --- minimize.c -------------------------------------------------------- */
+
+/* --minimize: replay run R (verdict V, folder FDIR) with fewer and fewer
+ * preemptions while it fails the same way; FDIR/schedule.min.txt and
+ * FDIR/minimized/ (the shortest failing run, with its trace).  The number
+ * of preemptions removed (MSG says more), or -1 (MSG says why). */
+int fuzz_minimize(const struct fuzz_opts *o, const struct fuzz_run *r,
+		  const struct fuzz_verdict *v, const char *fdir, char *msg,
+		  size_t mn);
+
 /* --- campaign.c -------------------------------------------------------- */
 
 /* Run the campaign (or the --replay) O describes.  Returns the exit

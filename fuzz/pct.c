@@ -36,7 +36,7 @@
 #include "trace.h"
 
 #define PCT_OUTSIDE_S 0.010
-#define PCT_BUSY_S    0.200
+#define PCT_BUSY_S    0.100
 #define PCT_CONFIRM_S 0.050
 
 static void ctl_lock(struct pct_ctl *ctl)
@@ -230,9 +230,16 @@ static void stalled(struct fuzz_pct *p, double idle)
 		p->ndead++;
 	} else if (gone(st)) {
 		wake(ctl, pct_leave(ctl, h));
-	} else if (((st == 'S' || st == 'D' || st == 't' || st == 'T') &&
-		    idle >= PCT_OUTSIDE_S) ||
-		   idle >= PCT_BUSY_S) {
+	} else if ((st == 'S' || st == 'D' || st == 't' || st == 'T') &&
+		   idle >= PCT_OUTSIDE_S) {
+		wake(ctl, pct_outside(ctl));
+		p->noutside++;
+	} else if (idle >=
+		   PCT_BUSY_S / (1 << (th->spins < 6 ? th->spins : 6))) {
+		/* Running with no sync point: a long computation, or a spin
+		 * on a flag another thread must set.  A thread found so once
+		 * is given less time the next times. */
+		ctl->th[h].spins++;
 		wake(ctl, pct_outside(ctl));
 		p->noutside++;
 	}
@@ -356,10 +363,13 @@ static bool cycle_from(const struct fuzz_opts *o, const struct pct_ctl *ctl,
 		       int start, char *out, size_t n, char *names[],
 		       int *nnames, char store[][128])
 {
-	int seen[PCT_MAX_THREADS], ns = 0, s = start;
+	int seen[PCT_MAX_THREADS] = {0}, ns = 0, s = start;
 	size_t len = 0;
 
-	while (s >= 0 && ns < PCT_MAX_THREADS) {
+	while (ns < PCT_MAX_THREADS) {
+		const struct pct_thread *th;
+		if (s < 0 || s >= PCT_MAX_THREADS)
+			return false;
 		for (int i = 0; i < ns; i++)
 			if (seen[i] == s) {
 				if (s != start)
@@ -367,7 +377,7 @@ static bool cycle_from(const struct fuzz_opts *o, const struct pct_ctl *ctl,
 				goto found;
 			}
 		seen[ns++] = s;
-		const struct pct_thread *th = &ctl->th[s];
+		th = ctl->th + s;
 		if (th->state != PCT_BLOCKED || !th->obj.owner_tid)
 			return false;
 		s = slot_of_tid(ctl, th->obj.owner_tid);

@@ -33,7 +33,7 @@
 #include "proc.h"
 
 #define MAX_TREE       4096
-#define PCT_TICK_S     0.002 /* how often the baton is looked at */
+#define PCT_TICK_S     0.001 /* how often the baton is looked at */
 #define VALGRIND_ERROR 97    /* --error-exitcode: valgrind found errors */
 
 struct sup {

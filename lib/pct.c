@@ -9,11 +9,14 @@
 
 #include "pct.h"
 
-/* Priorities: change points give 1 .. depth-1; yielders count down from
- * PRIO_YIELD; initial priorities are above PRIO_INIT. */
-#define PRIO_YIELD (1ULL << 59)
-#define PRIO_INIT  (1ULL << 60)
-#define GOLDEN	   0x9e3779b97f4a7c15ULL
+/* Priorities: change point i gives i << PRIO_CHANGE_SHIFT (1 .. depth-1);
+ * yielders count down from PRIO_YIELD; initial priorities are above
+ * PRIO_INIT.  A thread already below PRIO_YIELD that yields goes below
+ * every other thread (there is room under the change points). */
+#define PRIO_CHANGE_SHIFT 40
+#define PRIO_YIELD	  (1ULL << 59)
+#define PRIO_INIT	  (1ULL << 60)
+#define GOLDEN		  0x9e3779b97f4a7c15ULL
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -91,6 +94,42 @@ static bool can_run(const struct pct_ctl *ctl, int s)
 	return st == PCT_RUNNABLE || st == PCT_RUNNING;
 }
 
+/* Runnable, or a short timed wait whose timer may fire now. */
+static bool may_run(const struct pct_ctl *ctl, int s)
+{
+	const struct pct_thread *th = &ctl->th[s];
+
+	return can_run(ctl, s) ||
+	       (th->state == PCT_BLOCKED && th->timed && th->early);
+}
+
+/* S gives way: below every thread that yielded before it (round robin
+ * among spinners); one lowered by a change point goes below all. */
+static void give_way(struct pct_ctl *ctl, int s)
+{
+	struct pct_thread *th = &ctl->th[s];
+	uint64_t low = th->prio;
+
+	if (th->prio >= (uint64_t)ctl->depth << PRIO_CHANGE_SHIFT) {
+		th->prio = ctl->yield_floor--;
+		return;
+	}
+	for (uint32_t i = 0; i < ctl->nslots; i++)
+		if ((int)i != s && ctl->th[i].state != PCT_GONE &&
+		    ctl->th[i].prio <= low)
+			low = ctl->th[i].prio - 1;
+	if (low >= 1)
+		th->prio = low;
+}
+
+/* S's timer fires: it runs, and gives way next (as after a sleep). */
+static void time_out(struct pct_ctl *ctl, int s)
+{
+	ctl->th[s].timed_out = 1;
+	ctl->th[s].state = PCT_RUNNABLE;
+	give_way(ctl, s);
+}
+
 /* Give the baton to NEW (-1: to nobody). */
 static int grant(struct pct_ctl *ctl, int new, unsigned reason)
 {
@@ -117,7 +156,7 @@ static int highest(const struct pct_ctl *ctl)
 	int best = -1;
 
 	for (uint32_t s = 0; s < ctl->nslots; s++) {
-		if (!can_run(ctl, (int)s))
+		if (!may_run(ctl, (int)s))
 			continue;
 		if (best < 0 || ctl->th[s].prio > ctl->th[best].prio)
 			best = (int)s;
@@ -125,9 +164,12 @@ static int highest(const struct pct_ctl *ctl)
 	return best;
 }
 
+/* Was the switch forced (the holder could not go on), or a choice made
+ * at a sync point?  A replayed switch applies to a decision of its kind. */
 static bool forced(unsigned reason)
 {
-	return reason != PCT_R_PREEMPT && reason != PCT_R_YIELD;
+	return reason != PCT_R_PREEMPT && reason != PCT_R_YIELD &&
+	       reason != PCT_R_EARLY;
 }
 
 /* The replay schedule's choice for a decision of kind REASON at this
@@ -144,7 +186,7 @@ static int replayed(struct pct_ctl *ctl, unsigned reason)
 	    w->slot >= ctl->nslots)
 		return -1;
 	ctl->replay_pos++;
-	return can_run(ctl, (int)w->slot) ? (int)w->slot : -1;
+	return may_run(ctl, (int)w->slot) ? (int)w->slot : -1;
 }
 
 static int earlier(const struct timespec *a, const struct timespec *b)
@@ -169,8 +211,7 @@ static int idle(struct pct_ctl *ctl)
 			best = (int)s;
 	}
 	if (best >= 0) {
-		ctl->th[best].timed_out = 1;
-		ctl->th[best].state = PCT_RUNNABLE;
+		time_out(ctl, best);
 		return grant(ctl, best, PCT_R_TIMEOUT);
 	}
 	if (pct_count(ctl, PCT_BLOCKED) && !ctl->deadlock) {
@@ -194,6 +235,10 @@ static int decide(struct pct_ctl *ctl, unsigned reason)
 		next = highest(ctl);
 	if (next < 0)
 		return idle(ctl);
+	if (ctl->th[next].state == PCT_BLOCKED) {
+		time_out(ctl, next);
+		reason = forced(reason) ? PCT_R_EARLY_BLOCK : PCT_R_EARLY;
+	}
 	if (next != h && !forced(reason) && h >= 0 && !can_run(ctl, h))
 		reason = PCT_R_BLOCK;
 	return grant(ctl, next, reason);
@@ -210,22 +255,22 @@ int pct_point(struct pct_ctl *ctl, int self, bool yield)
 	if (!ctl->nreplay) {
 		for (unsigned i = 0; i + 1 < ctl->depth; i++)
 			if (ctl->change[i] == ctl->steps)
-				th->prio = i + 1;
+				th->prio = (uint64_t)(i + 1)
+					   << PRIO_CHANGE_SHIFT;
 	}
-	/* A yielder goes below every thread that yielded before it (round
-	 * robin among spinners); a change point's low priority stays. */
-	if (yield && th->prio >= ctl->depth)
-		th->prio = ctl->yield_floor--;
+	if (yield)
+		give_way(ctl, self);
 	return decide(ctl, yield ? PCT_R_YIELD : PCT_R_PREEMPT);
 }
 
 int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
-	      const struct timespec *deadline)
+	      const struct timespec *deadline, bool early)
 {
 	struct pct_thread *th = &ctl->th[self];
 
 	th->obj = *obj;
 	th->timed = deadline != NULL;
+	th->early = deadline && early;
 	if (deadline)
 		th->deadline = *deadline;
 	th->timed_out = 0;
@@ -330,11 +375,17 @@ int pct_count(const struct pct_ctl *ctl, enum pct_state st)
 const char *pct_reason_name(unsigned reason)
 {
 	static const char *const names[PCT_NREASONS] = {
-		[PCT_R_START] = "start",   [PCT_R_PREEMPT] = "preempt",
-		[PCT_R_YIELD] = "yield",   [PCT_R_BLOCK] = "block",
-		[PCT_R_LEAVE] = "leave",   [PCT_R_OUTSIDE] = "outside",
-		[PCT_R_DEAD] = "dead",	   [PCT_R_TIMEOUT] = "timeout",
+		[PCT_R_START] = "start",
+		[PCT_R_PREEMPT] = "preempt",
+		[PCT_R_YIELD] = "yield",
+		[PCT_R_BLOCK] = "block",
+		[PCT_R_LEAVE] = "leave",
+		[PCT_R_OUTSIDE] = "outside",
+		[PCT_R_DEAD] = "dead",
+		[PCT_R_TIMEOUT] = "timeout",
 		[PCT_R_RESUME] = "resume",
+		[PCT_R_EARLY] = "early",
+		[PCT_R_EARLY_BLOCK] = "early-block",
 	};
 
 	return reason < PCT_NREASONS ? names[reason] : "?";

@@ -50,6 +50,10 @@
  * yielded: PCT assumes programs that end, and a thread that loops on
  * locks without ever blocking would otherwise starve the others. */
 #define PCT_FAIR_STEPS 2000
+/* A timed wait this short is a retry loop's timer, which fires in real
+ * life whenever the peer is slow: PCT may pick it like a runnable thread.
+ * Longer ones ("the peer died") time out only when nothing else can run. */
+#define PCT_SHORT_TIMEOUT_MS 20
 
 /* A slot's state. */
 enum pct_state {
@@ -63,15 +67,17 @@ enum pct_state {
 
 /* Why the holder changed (recorded with the switch). */
 enum pct_reason {
-	PCT_R_START = 0, /* the first holder */
-	PCT_R_PREEMPT,	 /* the holder could have gone on */
-	PCT_R_YIELD,	 /* the holder yielded */
-	PCT_R_BLOCK,	 /* the holder blocked */
-	PCT_R_LEAVE,	 /* the holder exited */
-	PCT_R_OUTSIDE,	 /* the watchdog moved the baton on */
-	PCT_R_DEAD,	 /* the holder's process died */
-	PCT_R_TIMEOUT,	 /* nothing could run: a timed wait timed out */
-	PCT_R_RESUME,	 /* nothing held the baton; a thread came back */
+	PCT_R_START = 0,   /* the first holder */
+	PCT_R_PREEMPT,	   /* the holder could have gone on */
+	PCT_R_YIELD,	   /* the holder yielded */
+	PCT_R_BLOCK,	   /* the holder blocked */
+	PCT_R_LEAVE,	   /* the holder exited */
+	PCT_R_OUTSIDE,	   /* the watchdog moved the baton on */
+	PCT_R_DEAD,	   /* the holder's process died */
+	PCT_R_TIMEOUT,	   /* nothing could run: a timed wait timed out */
+	PCT_R_RESUME,	   /* nothing held the baton; a thread came back */
+	PCT_R_EARLY,	   /* at a sync point, a short timed wait fired */
+	PCT_R_EARLY_BLOCK, /* the holder blocked, a short timed wait fired */
 	PCT_NREASONS
 };
 
@@ -92,6 +98,10 @@ struct pct_thread {
 	uint32_t execing; /* in exec: the new image takes this slot */
 	uint32_t timed;	  /* a timed wait: may time out */
 	uint32_t timed_out;
+	/* A short timeout (PCT_SHORT_TIMEOUT_MS at most when it blocked):
+	 * it may fire while others could run, when its priority says so. */
+	uint32_t early;
+	uint32_t spins;	    /* supervisor: times found running with the baton */
 	uint32_t woken;	    /* released by a post/unlock/signal (or retry) */
 	uint64_t block_seq; /* order of blocking, for a condvar signal */
 	struct timespec deadline; /* of a timed wait (its own clock) */
@@ -153,11 +163,12 @@ int pct_join(struct pct_ctl *ctl, int pid, int tid);
  * Returns the new holder (to wake when it is not SELF). */
 int pct_point(struct pct_ctl *ctl, int self, bool yield);
 
-/* SELF blocks on OBJ (TIMED: until DEADLINE, may time out); the baton
- * goes on.  Returns the new holder (may be -1: nobody can run; see
+/* SELF blocks on OBJ (DEADLINE: a timed wait, which times out when
+ * nothing else can run, or, EARLY, when PCT picks it); the baton goes on.
+ * Returns the new holder (may be -1: nobody can run; see
  * ctl->deadlock). */
 int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
-	      const struct timespec *deadline);
+	      const struct timespec *deadline, bool early);
 
 /* A release of the object KEY: ALL wakes every thread blocked on it,
  * else the one that blocked first.  KEY 0 wakes every blocked thread (to

@@ -201,6 +201,27 @@ static void obj_of(const void *addr, unsigned op, int owner, struct pct_obj *o)
 	}
 }
 
+static bool within(const struct timespec *abs, clockid_t clk, long ms)
+{
+	struct timespec now;
+	long long d;
+
+	if (clock_gettime(clk, &now))
+		return false;
+	d = (long long)(abs->tv_sec - now.tv_sec) * 1000 +
+	    (abs->tv_nsec - now.tv_nsec) / 1000000;
+	return d >= -1000 && d <= ms;
+}
+
+/* Is ABS a short timeout?  Its clock is not known here (a condvar's is
+ * its attribute): realtime and monotonic are far apart, so whichever it
+ * is close to is the one. */
+static bool short_timeout(const struct timespec *abs)
+{
+	return within(abs, CLOCK_REALTIME, PCT_SHORT_TIMEOUT_MS) ||
+	       within(abs, CLOCK_MONOTONIC, PCT_SHORT_TIMEOUT_MS);
+}
+
 /* Block on ADDR until a release of it: 0 (woken: retry), ETIMEDOUT (ABS
  * passed in virtual time: nothing else could run), or ENOENT (not
  * scheduled: do the real blocking call). */
@@ -221,7 +242,7 @@ static int block_on(struct probe_thread *t, const void *addr, unsigned op,
 		ctl_unlock();
 		return pass(s, h) ? 0 : ENOENT;
 	}
-	h = pct_block(Q.ctl, s, &o, abs);
+	h = pct_block(Q.ctl, s, &o, abs, abs && short_timeout(abs));
 	ctl_unlock();
 	if (!pass(s, h))
 		return ENOENT;
@@ -501,6 +522,8 @@ int probe_pct_create(struct probe_thread *t, pthread_t *th,
 		return r;
 	}
 	probe_pct_point(t, TRACE_THREAD_CREATE, false);
+	/* st belongs to the new thread now. */
+	// cppcheck-suppress memleak
 	return r;
 }
 

@@ -75,6 +75,22 @@ p=$(sed -n 's/^preemptions //p' "$T/out/failure-1/schedule.txt")
 [ "${p:-0}" -ge 2 ] || t_fail "$p preemption(s)"
 t_end
 
+t_begin "--minimize: fewer preemptions, still failing, replayable, with a trace"
+"$F" --strategy pct --runs 600 --seed 1 --stop-first --minimize \
+	--out "$T/out" -- "$H" order 2>"$T/err"
+d=$T/out/failure-1
+grep -q 'minimized: [0-9]* of [0-9]* preemptions removed' "$T/err" ||
+	t_fail "$(cat "$T/err")"
+a=$(sed -n 's/^preemptions //p' "$d/schedule.txt")
+b=$(sed -n 's/^preemptions //p' "$d/schedule.min.txt")
+[ -n "$b" ] && [ "$b" -le "$a" ] && [ "$b" -ge 2 ] ||
+	t_fail "preemptions $a -> $b"
+[ "$b" -lt "$a" ] && { [ -d "$d/minimized/trace" ] || t_fail "no trace"; }
+"$F" --replay-schedule "$d/schedule.min.txt" --out "$T/r" -- \
+	"$H" order 2>"$T/rerr"
+[ $? = 1 ] || t_fail "schedule.min.txt does not fail: $(cat "$T/rerr")"
+t_end
+
 t_begin "every scheduled thread blocked on a semaphore: reported at once"
 start=$(date +%s%N)
 "$F" --strategy pct --runs 1 --timeout 20000 --out "$T/out" -- \
