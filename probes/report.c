@@ -883,8 +883,7 @@ static bool layout_applies(const struct trace_map *seg)
 	return true;
 }
 
-int report_layout_load(const char *path, const char *segment,
-		       struct errbuf *e)
+int report_layout_load(const char *path, const char *segment, struct errbuf *e)
 {
 	layout_segment = segment;
 	if (!path)

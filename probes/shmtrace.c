@@ -373,11 +373,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
-	{"record", cmd_record},
-	{"report", cmd_report},
-	{"export", cmd_export},
-	{"story", cmd_story},
-	{"dump", cmd_dump},
+	{"record", cmd_record}, {"report", cmd_report}, {"export", cmd_export},
+	{"story", cmd_story},	{"dump", cmd_dump},
 };
 
 int main(int argc, char **argv)

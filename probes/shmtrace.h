@@ -62,8 +62,7 @@ int cmd_story(int argc, char **argv);
 /* report.c: parse the layout at PATH (NULL: none) that names objects from
  * now on, for segment SEGMENT (NULL: as DESIGN.md says); 0, or -EINVAL
  * with the parser's message in E.  report_layout_unload() frees it. */
-int report_layout_load(const char *path, const char *segment,
-		       struct errbuf *e);
+int report_layout_load(const char *path, const char *segment, struct errbuf *e);
 void report_layout_unload(void);
 
 /* report.c: the name of the object at OFFSET of segment SEG, into BUF:
