@@ -350,13 +350,9 @@ int fuzz_campaign(struct fuzz_opts *o)
 	if (!o->probe[0] && o->strategy == FUZZ_STRAT_NOISE && !o->quiet)
 		fprintf(stderr, "shmfuzz: libshmprobe.so not found next to "
 				"shmfuzz: runs without schedule noise\n");
-	/* One calibration of the cycle counter for every process of every
-	 * run: each would otherwise spend 5 ms measuring it at its start. */
-	if (o->probe[0] && !getenv("SHMPROBE_CLOCK") &&
-	    !getenv("SHMPROBE_TSC_HZ") && trace_tsc_invariant()) {
-		snprintf(path, sizeof(path), "%.0f", trace_tsc_calibrate(20));
-		setenv("SHMPROBE_TSC_HZ", path, 1);
-	}
+	/* One calibration for every process of every run. */
+	if (o->probe[0])
+		trace_tsc_export();
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

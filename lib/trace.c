@@ -193,6 +193,17 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void trace_tsc_export(void)
+{
+	char num[32];
+
+	if (getenv("SHMPROBE_CLOCK") || getenv("SHMPROBE_TSC_HZ") ||
+	    !trace_tsc_invariant())
+		return;
+	snprintf(num, sizeof(num), "%.0f", trace_tsc_calibrate(20));
+	setenv("SHMPROBE_TSC_HZ", num, 1);
+}
+
 double trace_tsc_calibrate(unsigned ms)
 {
 #if defined(__x86_64__)

@@ -263,6 +263,13 @@ bool trace_tsc_invariant(void);
  * (busy: the caller waits that long). */
 double trace_tsc_calibrate(unsigned ms);
 
+/* For a program that starts traced processes (shmtrace record, shmfuzz):
+ * measure the TSC once and put its rate into SHMPROBE_TSC_HZ, so that
+ * every probe of the run takes it instead of spending 5 ms measuring it.
+ * Does nothing when SHMPROBE_CLOCK or SHMPROBE_TSC_HZ is already set, or
+ * when the TSC is not invariant. */
+void trace_tsc_export(void);
+
 /* Decode the wait field of an event into nanoseconds. */
 static inline uint64_t trace_wait_ns(uint32_t wait)
 {

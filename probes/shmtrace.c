@@ -316,10 +316,7 @@ int cmd_record(int argc, char **argv)
 		setenv("SHMPROBE_BUFFER_MB", num, 1);
 	}
 	/* One calibration for every process of the run. */
-	if (!getenv("SHMPROBE_CLOCK") && trace_tsc_invariant()) {
-		snprintf(num, sizeof(num), "%.0f", trace_tsc_calibrate(20));
-		setenv("SHMPROBE_TSC_HZ", num, 1);
-	}
+	trace_tsc_export();
 	old = getenv("LD_PRELOAD");
 	if (old && *old)
 		snprintf(preload, sizeof(preload), "%s:%s", probe, old);
