@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1603,7 +1604,7 @@ int cmd_report(int argc, char **argv)
 	const char *layout_path = NULL;
 	struct model m = {0};
 	struct cycles *c;
-	struct errbuf e;
+	long n;
 	int opt;
 
 	optind = 1;
@@ -1620,10 +1621,15 @@ int cmd_report(int argc, char **argv)
 			o.json = true;
 			break;
 		case 't':
-			o.top = atoi(optarg);
+			if (shmtrace_count("--top", optarg, 0, INT_MAX, &n) < 0)
+				return 2;
+			o.top = (int)n;
 			break;
 		case 'f':
-			o.frames = atoi(optarg);
+			if (shmtrace_count("--frames", optarg, 1,
+					   TRACE_STACK_DEPTH, &n) < 0)
+				return 2;
+			o.frames = (int)n;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1637,14 +1643,8 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (report_layout_load(layout_path, o.segment, &e) < 0) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (shmtrace_open(layout_path, o.segment, argv[optind], &m.r))
 		return 1;
-	}
-	if (trace_reader_open(&m.r, argv[optind], &e) < 0) {
-		fprintf(stderr, "%s: %s\n", shmtrace_prog, e.msg);
-		return 1;
-	}
 	model_build(&m);
 	c = calloc(1, sizeof(*c));
 	if (!c) {

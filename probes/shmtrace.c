@@ -48,6 +48,40 @@ static void usage(FILE *f)
 		"command.\n");
 }
 
+int shmtrace_count(const char *opt, const char *arg, long lo, long hi,
+		   long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s: '%s': a number from %ld to %ld\n",
+			shmtrace_prog, opt, arg, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int shmtrace_open(const char *layout, const char *segment, const char *dir,
+		  struct trace_reader **r)
+{
+	struct errbuf e;
+
+	if (report_layout_load(layout, segment, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	if (trace_reader_open(r, dir, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", shmtrace_prog, e.msg);
+		report_layout_unload();
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- record ---------------------------------------------------------------
  */
 
@@ -214,6 +248,7 @@ int cmd_record(int argc, char **argv)
 	char preload[2 * PATH_MAX];
 	const char *out = NULL, *events = NULL, *old;
 	int opt, bt = 1, status, bufmb = 0, ret;
+	long num_opt;
 	bool ahead = true, stats = false;
 	struct ahead *a = NULL;
 	struct ahead_stats st = {0};
@@ -229,13 +264,10 @@ int cmd_record(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'b':
-			bt = atoi(optarg);
-			if (bt < 0 || bt > TRACE_STACK_DEPTH) {
-				fprintf(stderr,
-					"%s: --backtrace: 0 to %d frames\n",
-					shmtrace_prog, TRACE_STACK_DEPTH);
+			if (shmtrace_count("--backtrace", optarg, 0,
+					   TRACE_STACK_DEPTH, &num_opt) < 0)
 				return 2;
-			}
+			bt = (int)num_opt;
 			break;
 		case 'e':
 			events = optarg;
@@ -246,7 +278,11 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			bufmb = atoi(optarg);
+			/* the probe's own bounds (probe_core.c) */
+			if (shmtrace_count("--buffer-mb", optarg, 1, 65536,
+					   &num_opt) < 0)
+				return 2;
+			bufmb = (int)num_opt;
 			break;
 		case 'P':
 			setenv("SHMPROBE_PREFAULT", "1", 1);

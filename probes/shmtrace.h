@@ -13,6 +13,17 @@
 /* shmtrace.c */
 extern const char *shmtrace_prog;
 
+/* The number ARG of option OPT ("--top") into *OUT: decimal, LO to HI.
+ * 0, or -1 after saying on stderr which option and why. */
+int shmtrace_count(const char *opt, const char *arg, long lo, long hi,
+		   long *out);
+
+/* What report and story do first: load the layout at LAYOUT (NULL: none)
+ * for SEGMENT, open the trace in DIR.  0, or 1 (the exit status) after
+ * saying why on stderr; on 1 nothing stays loaded. */
+int shmtrace_open(const char *layout, const char *segment, const char *dir,
+		  struct trace_reader **r);
+
 /* record.c: shmtrace record [-o DIR] [--backtrace N] [--events L] -- PROG */
 int cmd_record(int argc, char **argv);
 

@@ -1298,8 +1298,7 @@ int cmd_story(int argc, char **argv)
 	};
 	const char *layout = NULL, *segment = NULL;
 	struct story s = {0};
-	struct errbuf e;
-	char *end;
+	long n;
 	int opt;
 
 	optind = 1;
@@ -1313,14 +1312,10 @@ int cmd_story(int argc, char **argv)
 			segment = optarg;
 			break;
 		case 'n':
-			s.o.last = strtoull(optarg, &end, 10);
-			if (*end || !s.o.last || s.o.last > 1000000) {
-				fprintf(stderr,
-					"%s: --last: a count from 1 to "
-					"1000000\n",
-					shmtrace_prog);
+			if (shmtrace_count("--last", optarg, 1, 1000000, &n) <
+			    0)
 				return 2;
-			}
+			s.o.last = (uint64_t)n;
 			break;
 		case 'j':
 			s.o.json = true;
@@ -1340,15 +1335,8 @@ int cmd_story(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (report_layout_load(layout, segment, &e) < 0) {
-		fprintf(stderr, "%s\n", e.msg);
+	if (shmtrace_open(layout, segment, argv[optind], &s.r))
 		return 1;
-	}
-	if (trace_reader_open(&s.r, argv[optind], &e) < 0) {
-		fprintf(stderr, "%s: %s\n", shmtrace_prog, e.msg);
-		report_layout_unload();
-		return 1;
-	}
 	s.q = xrealloc(NULL, STORY_QMAX * sizeof(*s.q));
 	s.win = xrealloc(NULL, STORY_WIN * sizeof(*s.win));
 	if (s.o.last)

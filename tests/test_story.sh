@@ -188,6 +188,22 @@ tar -xzf tests/probe/abba-reordered.tgz -C "$T" || t_fail "untar"
 grep -q "bad.layout:1:" "$T/err" || t_fail "bad layout: $(cat "$T/err")"
 t_end
 
+t_begin "shmtrace: a bad number is refused with the option's name and range"
+tar -xzf tests/probe/abba-reordered.tgz -C "$T" || t_fail "untar"
+for a in "report --top abc" "report --frames 0" "story --last 5x" \
+	"record --buffer-mb 0 --" "record --backtrace 99 --"; do
+	# shellcheck disable=SC2086
+	"$ST" $a "$T/trace" >/dev/null 2>"$T/err"
+	[ $? = 2 ] || t_fail "$a must exit 2"
+	opt=${a#* }
+	opt=${opt%% *}
+	grep -q "^shmtrace: $opt: '.*': a number from [0-9]* to [0-9]*$" \
+		"$T/err" || t_fail "$a: $(cat "$T/err")"
+done
+"$ST" report --top 1 --frames 2 "$T/trace" >/dev/null ||
+	t_fail "report --top 1 --frames 2"
+t_end
+
 t_begin "shmfuzz: a deadlock's failure folder has story.txt, names and all"
 "$FZ" --runs 1 --seed 1 --timeout 1000 -q -l testprogs/bugs/abba.layout \
 	--out "$T/fz" -- "$BIN/bug-abba" --force -n "$(t_name sabba)" \
