@@ -111,6 +111,18 @@ int fuzz_proc_stat(pid_t pid, pid_t tid, struct fuzz_pstat *ps);
 /* Every descendant of ROOT, by parent links, into PIDS (at most MAX);
  * the number found. */
 int fuzz_descendants(pid_t root, pid_t *pids, int max);
+/* A thread as the CPU scheduler sees it. */
+struct fuzz_tsched {
+	pid_t tid;
+	char state;	 /* of /proc/PID/task/TID/stat: 'R' runnable */
+	uint64_t delay;	 /* ns spent runnable, waiting for a CPU, until its
+			  * last time on one (schedstat's run_delay) */
+	uint64_t slices; /* times it was put on a CPU */
+};
+
+/* The threads of PID (at most MAX) into TS; the number found (0 without
+ * /proc/PID/task/TID/schedstat). */
+int fuzz_sched_threads(pid_t pid, struct fuzz_tsched *ts, int max);
 
 /* --- run.c ------------------------------------------------------------- */
 

@@ -106,3 +106,37 @@ int fuzz_descendants(pid_t root, pid_t *pids, int max)
 	free(all);
 	return n;
 }
+
+int fuzz_sched_threads(pid_t pid, struct fuzz_tsched *ts, int max)
+{
+	char path[64], buf[128];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		unsigned long long run, delay, slices;
+		struct fuzz_pstat ps;
+		pid_t tid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		tid = (pid_t)atoi(de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat",
+			 (int)pid, (int)tid);
+		if (fuzz_read_small(path, buf, sizeof(buf)) <= 0 ||
+		    sscanf(buf, "%llu %llu %llu", &run, &delay, &slices) != 3 ||
+		    fuzz_proc_stat(pid, tid, &ps))
+			continue;
+		ts[n].tid = tid;
+		ts[n].state = ps.state;
+		ts[n].delay = delay;
+		ts[n++].slices = slices;
+	}
+	closedir(d);
+	return n;
+}

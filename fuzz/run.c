@@ -16,6 +16,15 @@
  * folder.  When the fingerprint has not changed for --timeout, the run is
  * a hang: the diagnosis is written while the tree still stands, then it
  * is killed.
+ *
+ * Unless the machine is the reason: a loaded CI runner, or a nice'd
+ * campaign beside a build, can keep a runnable thread off every CPU for
+ * seconds.  While nothing moves, each sample also asks the scheduler
+ * (/proc/PID/task/TID/schedstat) whether some thread was starved since
+ * the last one: runnable at both and never put on a CPU between, or
+ * waiting for a CPU for more than half of the time between.  A still
+ * window that was mostly starved starts again, up to STARVE_MAX times,
+ * and a hang found after that says so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +44,15 @@
 #define MAX_TREE       4096
 #define PCT_TICK_S     0.001 /* how often the baton is looked at */
 #define VALGRIND_ERROR 97    /* --error-exitcode: valgrind found errors */
+#define STARVE_MAX     4     /* windows restarted for a starved thread */
+#define STARVE_TASKS   256   /* threads whose waits for a CPU are followed */
+
+/* Every thread of the run as the CPU scheduler saw it, at one moment. */
+struct sched_sample {
+	int n;
+	double t;
+	struct fuzz_tsched th[STARVE_TASKS];
+};
 
 struct sup {
 	const struct fuzz_opts *o;
@@ -44,8 +62,12 @@ struct sup {
 	FILE *status;
 	pid_t seen[MAX_TREE]; /* every pid the tree ever had, for cleanup */
 	int nseen;
-	uint64_t fp;	      /* last progress fingerprint */
-	double last_progress; /* monotonic seconds */
+	uint64_t fp;		  /* last progress fingerprint */
+	double last_progress;	  /* monotonic seconds */
+	struct sched_sample prev; /* the last sample without progress */
+	bool have_prev;
+	double starved_s; /* of the still window: some thread starved */
+	int starved;	  /* times it restarted: a thread starved */
 	double start;
 	bool killing;	     /* statuses from here on are our kills */
 	struct fuzz_pct pct; /* --strategy pct: the control segment */
@@ -393,22 +415,27 @@ static void judge_valgrind(struct sup *s)
 
 static void hang(struct sup *s)
 {
-	char shape[400], sig[512], what[1024], finding[400];
+	char shape[400], sig[512], what[1024], finding[400], late[120] = "";
 
 	fflush(s->status); /* the diagnosis names the reaped from it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape),
 			finding, sizeof(finding));
 	snprintf(sig, sizeof(sig), "%s", shape);
 	/* A named cycle or dead owner says more than the list of waits. */
+	if (s->starved)
+		snprintf(late, sizeof(late),
+			 " (after %d longer waits: a thread was starved of "
+			 "CPU)",
+			 s->starved);
 	if (finding[0])
 		snprintf(what, sizeof(what),
-			 "no progress for %d ms; %s (see diagnosis.txt)",
-			 s->o->timeout_ms, finding);
+			 "no progress for %d ms%s; %s (see diagnosis.txt)",
+			 s->o->timeout_ms, late, finding);
 	else
 		snprintf(what, sizeof(what),
-			 "no progress for %d ms; blocked: %s (see "
+			 "no progress for %d ms%s; blocked: %s (see "
 			 "diagnosis.txt)",
-			 s->o->timeout_ms, shape);
+			 s->o->timeout_ms, late, shape);
 	fail(s, FUZZ_HANG, sig, what);
 	kill_all(s);
 }
@@ -437,6 +464,61 @@ static void sample_check(struct sup *s)
 	fflush(s->status);
 	fuzz_diag_write(getpid(), s->r->dir, s->o, msg, sizeof(msg), NULL, 0);
 	kill_all(s);
+}
+
+/* --- starved or hung ---------------------------------------------------- */
+
+static void sched_sample(struct sched_sample *d)
+{
+	pid_t pids[MAX_TREE];
+	int n = fuzz_descendants(getpid(), pids, MAX_TREE);
+
+	d->n = 0;
+	d->t = now_s();
+	for (int i = 0; i < n && d->n < STARVE_TASKS; i++)
+		d->n += fuzz_sched_threads(pids[i], d->th + d->n,
+					   STARVE_TASKS - d->n);
+}
+
+/* Was a thread kept off the CPUs between samples A and B? */
+static bool starved_between(const struct sched_sample *a,
+			    const struct sched_sample *b)
+{
+	double dt = b->t - a->t;
+
+	for (int i = 0; i < b->n; i++) {
+		const struct fuzz_tsched *y = &b->th[i];
+
+		for (int k = 0; k < a->n; k++) {
+			const struct fuzz_tsched *x = &a->th[k];
+
+			if (x->tid != y->tid)
+				continue;
+			if (x->state == 'R' && y->state == 'R' &&
+			    x->slices == y->slices)
+				return true;
+			if (y->delay > x->delay &&
+			    (double)(y->delay - x->delay) / 1e9 > dt / 2)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* One more sample of a still window: count the time some thread was
+ * starved. */
+static void still_sample(struct sup *s)
+{
+	struct sched_sample *cur = malloc(sizeof(*cur));
+
+	if (!cur)
+		return;
+	sched_sample(cur);
+	if (s->have_prev && starved_between(&s->prev, cur))
+		s->starved_s += cur->t - s->prev.t;
+	s->prev = *cur;
+	s->have_prev = true;
+	free(cur);
 }
 
 /* --- the supervisor ----------------------------------------------------- */
@@ -488,10 +570,23 @@ static void watch(struct sup *s, const sigset_t *mask)
 		if (fp != s->fp) {
 			s->fp = fp;
 			s->last_progress = t;
-		} else if ((t - s->last_progress) * 1000 >= s->o->timeout_ms) {
-			hang(s);
-			return;
+			s->have_prev = false;
+			s->starved_s = 0;
+			s->starved = 0;
+			continue;
 		}
+		still_sample(s);
+		if ((t - s->last_progress) * 1000 < s->o->timeout_ms)
+			continue;
+		if (s->starved < STARVE_MAX &&
+		    s->starved_s > (t - s->last_progress) / 2) {
+			s->starved++;
+			s->last_progress = t;
+			s->starved_s = 0;
+			continue;
+		}
+		hang(s);
+		return;
 	}
 }
 
