@@ -304,6 +304,7 @@ struct fuzz_pct {
 	uint64_t last_steps;
 	int last_holder;
 	double last_change, deadlock_since;
+	double next_reap; /* next look for dead processes outside */
 	int ndead, noutside;
 };
 

@@ -38,6 +38,7 @@
 #define PCT_OUTSIDE_S 0.010
 #define PCT_BUSY_S    0.100
 #define PCT_CONFIRM_S 0.050
+#define PCT_REAP_S    0.010 /* how often dead outside processes are looked for */
 
 static void ctl_lock(struct pct_ctl *ctl)
 {
@@ -196,6 +197,78 @@ static int reap_dead(struct pct_ctl *ctl)
 	return n;
 }
 
+static int slot_of_tid(const struct pct_ctl *ctl, int tid);
+
+/* Processes of the schedule outside the probe's view that died: their
+ * slots leave (a parent waiting for them is woken). */
+static void reap_dead_outside(struct pct_ctl *ctl)
+{
+	int h = ctl->holder, n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_OUTSIDE || th->pid <= 0 ||
+		    !gone(thread_state(th->pid, 0)))
+			continue;
+		h = pct_leave_process(ctl, th->pid, true);
+		n++;
+	}
+	if (n)
+		wake(ctl, h);
+}
+
+/* Is process PID a child of PARENT the schedule does not run to its end:
+ * not in it, or outside the probe's view? */
+static bool unscheduled_child(const struct pct_ctl *ctl, int parent)
+{
+	pid_t pids[512];
+	int n = fuzz_descendants(getpid(), pids, 512);
+
+	for (int i = 0; i < n; i++) {
+		struct fuzz_pstat ps;
+		bool known = false;
+		if (fuzz_proc_stat(pids[i], 0, &ps) || ps.ppid != parent)
+			continue;
+		for (uint32_t s = 0; s < ctl->nslots && !known; s++)
+			known = ctl->th[s].pid == pids[i] &&
+				ctl->th[s].state != PCT_GONE &&
+				ctl->th[s].state != PCT_OUTSIDE;
+		if (!known)
+			return true;
+	}
+	return false;
+}
+
+/* A blocked thread waits for a child or a thread that the schedule does
+ * not run: its end comes without the probe, and is no deadlock. */
+static bool waits_outside(const struct pct_ctl *ctl)
+{
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED)
+			continue;
+		if (th->obj.op == PCT_OP_CHILD &&
+		    unscheduled_child(ctl, th->pid))
+			return true;
+		if (th->obj.op == PCT_OP_JOIN) {
+			int j = slot_of_tid(ctl, th->obj.owner_tid);
+			if (j >= 0 && ctl->th[j].state == PCT_OUTSIDE)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A blocked thread looks again itself (a pipe, a signal): the kernel may
+ * wake it without the probe. */
+static bool any_recheck(const struct pct_ctl *ctl)
+{
+	for (uint32_t s = 0; s < ctl->nslots; s++)
+		if (ctl->th[s].state == PCT_BLOCKED && ctl->th[s].recheck)
+			return true;
+	return false;
+}
+
 /* Every outside thread sleeps in the kernel (none may post soon). */
 static bool outside_asleep(const struct pct_ctl *ctl)
 {
@@ -254,9 +327,11 @@ static bool deadlocked(struct fuzz_pct *p, double now)
 		p->deadlock_since = 0;
 		return false;
 	}
-	if (reap_dead(ctl))
+	if (reap_dead(ctl) || waits_outside(ctl)) {
+		p->deadlock_since = 0;
 		return false;
-	if (!pct_count(ctl, PCT_OUTSIDE))
+	}
+	if (!pct_count(ctl, PCT_OUTSIDE) && !any_recheck(ctl))
 		return true;
 	if (!outside_asleep(ctl)) {
 		p->deadlock_since = 0;
@@ -283,6 +358,10 @@ int fuzz_pct_watch(struct fuzz_pct *p, double now)
 	} else if (ctl->holder >= 0) {
 		stalled(p, now - p->last_change);
 	}
+	if (now >= p->next_reap) {
+		p->next_reap = now + PCT_REAP_S;
+		reap_dead_outside(ctl);
+	}
 	if (deadlocked(p, now))
 		found = 1;
 	ctl_unlock(ctl);
@@ -298,6 +377,18 @@ static void name_obj(const struct fuzz_opts *o, const struct pct_obj *ob,
 	char path[160] = "";
 
 	(void)o;
+	if (ob->op == PCT_OP_CHILD) {
+		snprintf(out, n, "its children");
+		return;
+	}
+	if (ob->op == PCT_OP_JOIN) {
+		snprintf(out, n, "thread tid %d", ob->owner_tid);
+		return;
+	}
+	if (ob->op == PCT_OP_PIPE) {
+		snprintf(out, n, "a pipe");
+		return;
+	}
 	if (!ob->seg[0]) {
 		snprintf(out, n, "private %#llx", (unsigned long long)ob->off);
 		return;
@@ -334,6 +425,12 @@ static const char *op_verb(unsigned op)
 		return "sem_wait";
 	case TRACE_COND_WAIT:
 		return "cond wait";
+	case PCT_OP_CHILD:
+		return "wait for a child";
+	case PCT_OP_JOIN:
+		return "pthread_join";
+	case PCT_OP_PIPE:
+		return "read of a pipe";
 	}
 	return trace_op_name(op);
 }
@@ -514,9 +611,19 @@ static void write_schedule(const struct pct_ctl *ctl, const char *dir)
 
 void fuzz_pct_close(struct fuzz_pct *p, const char *dir, struct fuzz_verdict *v)
 {
+	const char *keep = getenv("SHMFUZZ_PCT_KEEP");
+
 	if (!p->ctl)
 		return;
 	write_schedule(p->ctl, dir);
+	if (keep && *keep) {
+		/* Every run's schedule, passing or not (docs/pct.md). */
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%llu-%d", keep,
+			 (unsigned long long)p->ctl->seed, (int)getpid());
+		if (!mkdir(path, 0755))
+			write_schedule(p->ctl, path);
+	}
 	v->pct_steps = p->ctl->steps;
 	v->pct_k = p->ctl->k;
 	v->pct_preemptions = p->ctl->preemptions;

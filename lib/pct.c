@@ -34,6 +34,16 @@ uint64_t pct_obj_key(uint64_t dev, uint64_t ino, uint64_t off)
 	return k ? k : 1;
 }
 
+uint64_t pct_child_key(int pid)
+{
+	return pct_obj_key(0x6368696c64ULL, (uint64_t)(uint32_t)pid, 0);
+}
+
+uint64_t pct_join_key(int slot)
+{
+	return pct_obj_key(0x6a6f696eULL, (uint64_t)(uint32_t)slot, 0);
+}
+
 void pct_ctl_setup(struct pct_ctl *ctl, uint64_t seed, unsigned depth,
 		   uint64_t k)
 {
@@ -69,6 +79,10 @@ int pct_join(struct pct_ctl *ctl, int pid, int tid)
 	th->tid = tid;
 	th->execing = 0;
 	th->timed = th->timed_out = th->woken = 0;
+	th->ppid = 0;
+	th->exited = 0;
+	th->pthread = 0;
+	th->recheck = 0;
 	/* Distinct: the low bits are the slot itself. */
 	th->prio = PRIO_INIT + ((mix(ctl->seed, s) >> 36) << 20) + s;
 	__atomic_store_n(&th->state, PCT_RUNNABLE, __ATOMIC_RELEASE);
@@ -307,10 +321,28 @@ int pct_wake(struct pct_ctl *ctl, uint64_t key, bool all)
 	return n;
 }
 
+int pct_wake_op(struct pct_ctl *ctl, uint32_t op)
+{
+	int n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED || th->obj.op != op)
+			continue;
+		th->state = PCT_RUNNABLE;
+		th->woken = 1;
+		n++;
+	}
+	if (n)
+		ctl->deadlock = 0;
+	return n;
+}
+
 int pct_leave(struct pct_ctl *ctl, int self)
 {
 	ctl->th[self].state = PCT_GONE;
 	ctl->th[self].execing = 0;
+	pct_wake(ctl, pct_join_key(self), true);
 	if (ctl->holder != self)
 		return ctl->holder;
 	return decide(ctl, PCT_R_LEAVE);
@@ -319,18 +351,32 @@ int pct_leave(struct pct_ctl *ctl, int self)
 int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead)
 {
 	bool held = false;
+	int ppid = 0, n = 0;
 
 	for (uint32_t s = 0; s < ctl->nslots; s++) {
 		struct pct_thread *th = &ctl->th[s];
-		if (th->pid != pid || th->state == PCT_GONE)
+		if (th->pid != pid)
+			continue;
+		if (th->ppid)
+			ppid = th->ppid;
+		if (th->tid == pid && !th->exited)
+			th->exited = 1;
+		if (th->state == PCT_GONE)
 			continue;
 		if (ctl->holder == (int)s)
 			held = true;
 		th->state = PCT_GONE;
 		th->execing = 0;
+		pct_wake(ctl, pct_join_key((int)s), true);
+		n++;
 	}
-	if (dead)
+	if (dead) {
 		pct_wake(ctl, 0, true);
+	} else if (n) {
+		if (ppid)
+			pct_wake(ctl, pct_child_key(ppid), true);
+		pct_wake_op(ctl, PCT_OP_PIPE);
+	}
 	if (!held && ctl->holder >= 0)
 		return ctl->holder;
 	return decide(ctl, dead ? PCT_R_DEAD : PCT_R_LEAVE);

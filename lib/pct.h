@@ -65,6 +65,14 @@ enum pct_state {
 	PCT_GONE,     /* left: exited, or its process died */
 };
 
+/* What a thread blocks on besides the probe's objects (pct_obj.op, above
+ * the trace ops): children of its process to end (waitpid, wait4, waitid,
+ * sigwaitinfo and sigtimedwait for SIGCHLD), a thread to end
+ * (pthread_join), a pipe to become readable (read). */
+#define PCT_OP_CHILD 0x10001u
+#define PCT_OP_JOIN  0x10002u
+#define PCT_OP_PIPE  0x10003u
+
 /* Why the holder changed (recorded with the switch). */
 enum pct_reason {
 	PCT_R_START = 0,   /* the first holder */
@@ -107,6 +115,15 @@ struct pct_thread {
 	struct timespec deadline; /* of a timed wait (its own clock) */
 	struct pct_obj obj;	  /* what it is blocked on */
 	uint64_t steps;		  /* sync points it passed */
+	int32_t ppid;		  /* the parent of its process (fork) */
+	uint32_t exited;	  /* its process left (exit, or died): 1; 2 once
+				   * its parent saw it end in the kernel */
+	uint64_t pthread; /* its pthread_t in its process, 0: not known */
+	/* Blocked on something the kernel may change without the probe
+	 * (PCT_OP_PIPE, a signal): the thread looks again itself, and a
+	 * deadlock among such waits is confirmed only after a while. */
+	uint32_t recheck;
+	uint32_t pad1;
 };
 
 struct pct_switch {
@@ -175,12 +192,23 @@ int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
  * retry).  Returns how many were woken (now RUNNABLE). */
 int pct_wake(struct pct_ctl *ctl, uint64_t key, bool all);
 
-/* SELF leaves the schedule (its thread ends).  Returns the new holder. */
+/* Block keys: the children of process PID; thread SLOT's end. */
+uint64_t pct_child_key(int pid);
+uint64_t pct_join_key(int slot);
+
+/* Wake every thread blocked in an OP wait (PCT_OP_*), whatever the
+ * object.  Returns how many. */
+int pct_wake_op(struct pct_ctl *ctl, uint32_t op);
+
+/* SELF leaves the schedule (its thread ends; its joiners are woken).
+ * Returns the new holder. */
 int pct_leave(struct pct_ctl *ctl, int self);
 
 /* Every slot of process PID leaves (its process ended or died; DEAD: it
  * died, so every blocked thread is woken to retry: a robust mutex it held
- * now tells them so).  Returns the new holder. */
+ * now tells them so).  Its parent's threads waiting for a child, and
+ * every pipe reader (its descriptors close), are woken.  Returns the new
+ * holder. */
 int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead);
 
 /* The holder runs outside the probe's view: it is no longer scheduled
