@@ -101,6 +101,8 @@ int fuzz_pct_load(const char *path, struct fuzz_pct_sched *ps, struct errbuf *e)
 		} else if (strncmp(line, "steps ", 6) &&
 			   strncmp(line, "preemptions ", 12) &&
 			   strncmp(line, "change", 6) &&
+			   strncmp(line, "directed ", 9) &&
+			   strncmp(line, "hot ", 4) &&
 			   strncmp(line, "thread ", 7) &&
 			   strncmp(line, "lost ", 5)) {
 			err_set(e, "%s:%d: not a schedule line", path, lineno);
@@ -589,6 +591,9 @@ static void write_schedule(const struct pct_ctl *ctl, const char *dir)
 		(unsigned long long)ctl->seed, ctl->depth,
 		(unsigned long long)ctl->k, (unsigned long long)ctl->steps,
 		(unsigned long long)ctl->preemptions);
+	fprintf(f, "directed %u\nhot %llu %llu\n", ctl->directed,
+		(unsigned long long)ctl->hot,
+		(unsigned long long)ctl->hot_fired);
 	fprintf(f, "change");
 	for (unsigned i = 0; i + 1 < ctl->depth; i++)
 		fprintf(f, " %llu", (unsigned long long)ctl->change[i]);

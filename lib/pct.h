@@ -54,6 +54,8 @@
  * life whenever the peer is slow: PCT may pick it like a runnable thread.
  * Longer ones ("the peer died") time out only when nothing else can run. */
 #define PCT_SHORT_TIMEOUT_MS 20
+/* Lock-order edges remembered per run (for hot steps, below). */
+#define PCT_MAX_EDGES 1024
 
 /* A slot's state. */
 enum pct_state {
@@ -126,6 +128,13 @@ struct pct_thread {
 	uint32_t pad1;
 };
 
+/* Thread SLOT took lock TO while holding FROM (keys of pct_obj). */
+struct pct_edge {
+	uint64_t from, to;
+	int32_t slot;
+	uint32_t used;
+};
+
 struct pct_switch {
 	uint64_t step;
 	uint32_t slot;
@@ -148,6 +157,15 @@ struct pct_ctl {
 	uint64_t block_seq;
 	uint64_t preemptions;
 	uint64_t run_len; /* steps of the holder since it got the baton */
+	/* Directed runs (half of them, from the seed): at a hot step (a
+	 * lock-order inversion, an initialisation while others run) the
+	 * holder's priority drops below every other with probability 1/2. */
+	uint32_t directed;
+	uint32_t nedges;
+	uint64_t hot;	   /* hot steps passed */
+	uint64_t hot_prio; /* the next priority a hot step gives */
+	uint64_t hot_fired;
+	struct pct_edge edge[PCT_MAX_EDGES];
 	/* All scheduled threads blocked: 1 (the step it happened at is
 	 * deadlock_step); the supervisor reports it. */
 	uint32_t deadlock;
@@ -179,6 +197,16 @@ int pct_join(struct pct_ctl *ctl, int pid, int tid);
  * YIELD, SELF first drops below every thread that has not yielded.
  * Returns the new holder (to wake when it is not SELF). */
 int pct_point(struct pct_ctl *ctl, int self, bool yield);
+
+/* A hot step of the holder SELF (see pct_ctl.directed): a sync point as
+ * pct_point(), where in a directed run SELF's priority drops below every
+ * other thread's with probability 1/2 (from the seed). */
+int pct_hot(struct pct_ctl *ctl, int self);
+
+/* SELF, holding the lock FROM, takes TO: remember the order; true when
+ * another thread took them in the opposite order before (a potential
+ * ABBA deadlock: a hot step). */
+bool pct_lock_order(struct pct_ctl *ctl, int self, uint64_t from, uint64_t to);
 
 /* SELF blocks on OBJ (DEADLINE: a timed wait, which times out when
  * nothing else can run, or, EARLY, when PCT picks it); the baton goes on.

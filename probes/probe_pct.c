@@ -186,7 +186,25 @@ static bool pass(int self, int h)
 	return pass_rc(self, h, NULL);
 }
 
-static void point(struct probe_thread *t, bool yield)
+/* Another thread of the run than SELF is alive. */
+static bool others_alive(int self)
+{
+	for (uint32_t i = 0; i < Q.ctl->nslots; i++)
+		if ((int)i != self && Q.ctl->th[i].state != PCT_GONE &&
+		    Q.ctl->th[i].state != PCT_FREE && Q.ctl->th[i].pid > 0)
+			return true;
+	return false;
+}
+
+static bool is_init(unsigned op)
+{
+	return op == TRACE_MUTEX_INIT || op == TRACE_RW_INIT ||
+	       op == TRACE_COND_INIT || op == TRACE_SPIN_INIT ||
+	       op == TRACE_SEM_INIT;
+}
+
+/* A sync point of T before OP; HOT: a hot step (pct_hot). */
+static void point_op(struct probe_thread *t, bool yield, unsigned op, bool hot)
 {
 	int s = my_slot(t), h;
 
@@ -195,20 +213,84 @@ static void point(struct probe_thread *t, bool yield)
 	ctl_lock();
 	if (Q.ctl->holder != s)
 		h = pct_resume(Q.ctl, s); /* back from outside */
+	else if (!yield && (hot || (is_init(op) && others_alive(s))))
+		h = pct_hot(Q.ctl, s);
 	else
 		h = pct_point(Q.ctl, s, yield);
 	ctl_unlock();
 	pass(s, h);
 }
 
+static void point(struct probe_thread *t, bool yield)
+{
+	point_op(t, yield, 0, false);
+}
+
 void probe_pct_point(struct probe_thread *t, unsigned op, bool yield)
 {
 	int e = errno;
 
-	(void)op;
 	if (!t->busy)
-		point(t, yield);
+		point_op(t, yield, op, false);
 	errno = e;
+}
+
+/* ---- lock order -----------------------------------------------------------
+ *
+ * The locks a thread holds (taken through the emulated blocking calls),
+ * for hot steps: taking B while holding A, when another thread took A
+ * while holding B. */
+
+#define HELD_MAX 8
+
+static __thread struct {
+	const void *addr;
+	uint64_t key;
+} held[HELD_MAX];
+static __thread int nheld;
+
+static void obj_of(const void *addr, unsigned op, int owner, struct pct_obj *o);
+
+/* T is about to take the lock at ADDR: a hot step if that inverts an
+ * order seen in another thread. */
+static void lock_order(struct probe_thread *t, const void *addr)
+{
+	struct pct_obj o;
+	bool hot = false;
+	int s;
+
+	if (!nheld || (s = my_slot(t)) < 0)
+		return;
+	obj_of(addr, 0, 0, &o);
+	ctl_lock();
+	for (int i = 0; i < nheld; i++)
+		if (held[i].key != o.key &&
+		    pct_lock_order(Q.ctl, s, held[i].key, o.key))
+			hot = true;
+	ctl_unlock();
+	if (hot)
+		point_op(t, false, 0, true);
+}
+
+static void lock_taken(const void *addr)
+{
+	struct pct_obj o;
+
+	if (nheld >= HELD_MAX)
+		return;
+	obj_of(addr, 0, 0, &o);
+	held[nheld].addr = addr;
+	held[nheld].key = o.key;
+	nheld++;
+}
+
+static void lock_dropped(const void *addr)
+{
+	for (int i = nheld; i-- > 0;)
+		if (held[i].addr == addr) {
+			held[i] = held[--nheld];
+			return;
+		}
 }
 
 bool probe_pct_sleep(struct probe_thread *t)
@@ -343,6 +425,9 @@ void probe_sched_released(struct probe_thread *t, unsigned op, const void *obj)
 		probe_noise_slow(t, op, 1);
 		return;
 	}
+	if (nheld && (op == TRACE_MUTEX_UNLOCK || op == TRACE_RW_UNLOCK ||
+		      op == TRACE_SPIN_UNLOCK))
+		lock_dropped(obj);
 	if (!t->busy && Q.ctl)
 		released(obj, op);
 	errno = e;
@@ -367,6 +452,7 @@ int probe_pct_mutex_lock(struct probe_thread *t, pthread_mutex_t *m,
 {
 	int e = errno, r;
 
+	lock_order(t, m);
 	for (;;) {
 		r = REAL(pthread_mutex_trylock)(m);
 		if (r != EBUSY)
@@ -386,6 +472,8 @@ int probe_pct_mutex_lock(struct probe_thread *t, pthread_mutex_t *m,
 		if (r == ETIMEDOUT)
 			break;
 	}
+	if (!r || r == EOWNERDEAD)
+		lock_taken(m);
 	errno = e;
 	return r;
 }
@@ -395,6 +483,7 @@ int probe_pct_rwlock(struct probe_thread *t, pthread_rwlock_t *l, bool wr,
 {
 	int e = errno, r;
 
+	lock_order(t, l);
 	for (;;) {
 		r = wr ? REAL(pthread_rwlock_trywrlock)(l)
 		       : REAL(pthread_rwlock_tryrdlock)(l);
@@ -416,6 +505,8 @@ int probe_pct_rwlock(struct probe_thread *t, pthread_rwlock_t *l, bool wr,
 		if (r == ETIMEDOUT)
 			break;
 	}
+	if (!r)
+		lock_taken(l);
 	errno = e;
 	return r;
 }
@@ -424,6 +515,7 @@ int probe_pct_spin_lock(struct probe_thread *t, pthread_spinlock_t *l)
 {
 	int e = errno, r;
 
+	lock_order(t, (const void *)l);
 	for (;;) {
 		r = REAL(pthread_spin_trylock)(l);
 		if (r != EBUSY)
@@ -433,6 +525,8 @@ int probe_pct_spin_lock(struct probe_thread *t, pthread_spinlock_t *l)
 			break;
 		}
 	}
+	if (!r)
+		lock_taken((const void *)l);
 	errno = e;
 	return r;
 }
@@ -472,6 +566,7 @@ int probe_pct_cond_wait(struct probe_thread *t, pthread_cond_t *c,
 		errno = e;
 		return r;
 	}
+	lock_dropped(m);
 	released(m, TRACE_MUTEX_UNLOCK);
 	r = block_on(t, c, TRACE_COND_WAIT, 0, abs);
 	if (r == ENOENT) {
