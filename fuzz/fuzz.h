@@ -305,6 +305,10 @@ struct fuzz_pct {
 	int last_holder;
 	double last_change, deadlock_since;
 	double next_reap; /* next look for dead processes outside */
+	/* The holder's CPU time (ns) when it was first seen stalled. */
+	int busy_slot;
+	double busy_change;
+	unsigned long long busy_cpu;
 	int ndead, noutside;
 };
 

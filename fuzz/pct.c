@@ -126,6 +126,7 @@ int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
 
 	memset(p, 0, sizeof(*p));
 	p->last_holder = -2;
+	p->busy_slot = -1;
 	snprintf(p->name, sizeof(p->name), "/shmfuzz-pct-%d", (int)getpid());
 	shm_unlink(p->name);
 	fd = shm_open(p->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -286,6 +287,39 @@ static bool outside_asleep(const struct pct_ctl *ctl)
 	return true;
 }
 
+/* The CPU time thread TID of PID has had, in ns (0: not known). */
+static unsigned long long cpu_ns(int pid, int tid)
+{
+	char path[64], buf[128];
+	unsigned long long ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid,
+		 tid > 0 ? tid : pid);
+	if (fuzz_read_small(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu", &ns) != 1)
+		return 0;
+	return ns;
+}
+
+/* Has the holder H, found running or runnable IDLE s after its last
+ * step, run LIMIT s on a CPU since?  CPU time, not wall time: on a
+ * loaded machine a thread waiting for a CPU is not spinning. */
+static bool busy_for(struct fuzz_pct *p, int h, double idle, double limit)
+{
+	const struct pct_thread *th = &p->ctl->th[h];
+	unsigned long long c = cpu_ns(th->pid, th->tid);
+
+	if (!c)
+		return idle >= limit;
+	if (p->busy_slot != h || p->busy_change != p->last_change) {
+		p->busy_slot = h;
+		p->busy_change = p->last_change;
+		p->busy_cpu = c;
+		return false;
+	}
+	return (double)(c - p->busy_cpu) >= limit * 1e9;
+}
+
 /* The holder made no step for a while. */
 static void stalled(struct fuzz_pct *p, double idle)
 {
@@ -309,8 +343,9 @@ static void stalled(struct fuzz_pct *p, double idle)
 		   idle >= PCT_OUTSIDE_S) {
 		wake(ctl, pct_outside(ctl));
 		p->noutside++;
-	} else if (idle >=
-		   PCT_BUSY_S / (1 << (th->spins < 6 ? th->spins : 6))) {
+	} else if (busy_for(p, h, idle,
+			    PCT_BUSY_S /
+				    (1 << (th->spins < 6 ? th->spins : 6)))) {
 		/* Running with no sync point: a long computation, or a spin
 		 * on a flag another thread must set.  A thread found so once
 		 * is given less time the next times. */

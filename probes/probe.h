@@ -150,7 +150,8 @@ extern double probe_ns_per_tick PROBE_HIDDEN;
 	X(pthread_join, NULL)                    \
 	X(read, NULL)                            \
 	X(write, NULL)                           \
-	X(close, NULL)
+	X(close, NULL)                           \
+	X(kill, NULL)
 
 #define PROBE_DECLARE_REAL(name, ver) \
 	extern __typeof__(name) *real_##name PROBE_HIDDEN;
@@ -422,6 +423,9 @@ void probe_pct_read(struct probe_thread *t, int fd) PROBE_HIDDEN;
  * (0: not a pipe), for probe_pct_pipe_changed() after the call. */
 uint64_t probe_pct_pipe_point(struct probe_thread *t, int fd) PROBE_HIDDEN;
 void probe_pct_pipe_changed(uint64_t key) PROBE_HIDDEN;
+/* After T's kill(PID, SIGKILL) succeeded: when PID is a process of the
+ * schedule, wait for its death and let it leave at this step. */
+void probe_pct_killed(struct probe_thread *t, pid_t pid) PROBE_HIDDEN;
 
 /* After a release: one branch when no scheduler runs. */
 #define RELEASED(t, op, obj)                                    \

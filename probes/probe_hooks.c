@@ -1426,3 +1426,15 @@ EXPORT int close(int fd)
 	errno = e;
 	return r;
 }
+
+EXPORT int kill(pid_t pid, int sig)
+{
+	int r = REAL(kill)(pid, sig);
+
+	if (PROBE_PCT_ON() && r == 0 && sig == SIGKILL && pid > 0) {
+		int e = errno;
+		probe_pct_killed(&probe_tls, pid);
+		errno = e;
+	}
+	return r;
+}

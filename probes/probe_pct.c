@@ -835,6 +835,52 @@ void probe_pct_pipe_changed(uint64_t key)
 	ctl_unlock();
 }
 
+/* The process PID is dead (a zombie, or reaped), waiting up to 1 s. */
+static void await_death(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (REAL(waitid)(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0)
+		return; /* our child: a zombie now */
+	for (int i = 0; i < 1000; i++) {
+		char path[64], buf[512], *p;
+		struct timespec ts = {0, 1000000};
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		n = REAL(read)(fd, buf, sizeof(buf) - 1);
+		REAL(close)(fd);
+		if (n <= 0)
+			return;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+			return;
+		REAL(nanosleep)(&ts, NULL);
+	}
+}
+
+void probe_pct_killed(struct probe_thread *t, pid_t pid)
+{
+	int h;
+
+	if (t->busy || my_slot(t) < 0 || slot_of_pid(pid) < 0 ||
+	    Q.ctl->th[slot_of_pid(pid)].state == PCT_GONE)
+		return;
+	/* Its death is a step of the schedule: here, not when the
+	 * supervisor happens to see it. */
+	await_death(pid);
+	ctl_lock();
+	h = pct_leave_process(Q.ctl, pid, true);
+	ctl_unlock();
+	wake(h);
+}
+
 /* ---- processes and threads --------------------------------------------- */
 
 void probe_pct_prefork(struct probe_thread *t)
