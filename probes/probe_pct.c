@@ -608,6 +608,7 @@ static void settle_children(void)
 		uint32_t one = 1;
 		siginfo_t si;
 
+		memset(&si, 0, sizeof(si));
 		if (th->ppid != Q.pid || th->pid <= 0 || th->tid != th->pid ||
 		    __atomic_load_n(&th->exited, __ATOMIC_ACQUIRE) != 1)
 			continue;
