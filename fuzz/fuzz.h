@@ -323,6 +323,9 @@ int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
  * blocks outside the probe's view or died.  1 when every scheduled thread
  * is blocked for good: a deadlock (then see fuzz_pct_deadlock). */
 int fuzz_pct_watch(struct fuzz_pct *p, double now);
+/* How soon to look at the baton again, in seconds: sooner while the
+ * holder is a thread found spinning before. */
+double fuzz_pct_tick(const struct fuzz_pct *p);
 /* Describe the deadlock: SIG groups identical ones, WHAT names the
  * wait-for cycle; DIR/deadlock.txt lists every thread. */
 void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,

@@ -38,6 +38,9 @@
 #define PCT_OUTSIDE_S 0.010
 #define PCT_BUSY_S    0.100
 #define PCT_CONFIRM_S 0.050
+#define PCT_TICK_S    0.001  /* how often the baton is looked at */
+#define PCT_SPIN_TICK 0.0002 /* ... while a known spinner holds it */
+#define PCT_SPIN_MAX  9	     /* PCT_BUSY_S halved at most this often */
 #define PCT_REAP_S    0.010 /* how often dead outside processes are looked for */
 
 static void ctl_lock(struct pct_ctl *ctl)
@@ -344,8 +347,9 @@ static void stalled(struct fuzz_pct *p, double idle)
 		wake(ctl, pct_outside(ctl));
 		p->noutside++;
 	} else if (busy_for(p, h, idle,
-			    PCT_BUSY_S /
-				    (1 << (th->spins < 6 ? th->spins : 6)))) {
+			    PCT_BUSY_S / (1 << (th->spins < PCT_SPIN_MAX
+							? th->spins
+							: PCT_SPIN_MAX)))) {
 		/* Running with no sync point: a long computation, or a spin
 		 * on a flag another thread must set.  A thread found so once
 		 * is given less time the next times. */
@@ -377,6 +381,18 @@ static bool deadlocked(struct fuzz_pct *p, double now)
 	if (!p->deadlock_since)
 		p->deadlock_since = now;
 	return now - p->deadlock_since >= PCT_CONFIRM_S;
+}
+
+double fuzz_pct_tick(const struct fuzz_pct *p)
+{
+	const struct pct_ctl *ctl = p->ctl;
+	int h = ctl ? __atomic_load_n(&ctl->holder, __ATOMIC_ACQUIRE) : -1;
+
+	/* A thread found spinning keeps being given less time (down to
+	 * 0.2 ms of CPU): looking every 1 ms would cost it that much. */
+	return h >= 0 && h < PCT_MAX_THREADS && ctl->th[h].spins >= 4
+		       ? PCT_SPIN_TICK
+		       : PCT_TICK_S;
 }
 
 int fuzz_pct_watch(struct fuzz_pct *p, double now)

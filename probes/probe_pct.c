@@ -676,12 +676,18 @@ void probe_pct_wait_child(struct probe_thread *t, pid_t pid, int options)
 
 	if (t->busy || my_slot(t) < 0)
 		return;
+	if (options & WNOHANG) {
+		/* No sync point: often called from a SIGCHLD handler, which
+		 * may have interrupted this thread inside the scheduler. */
+		settle_children();
+		errno = e;
+		return;
+	}
 	point(t, false);
 	child_obj(&o);
 	for (;;) {
 		settle_children();
-		if ((options & WNOHANG) || child_ready(&c) ||
-		    !children_alive(pid))
+		if (child_ready(&c) || !children_alive(pid))
 			break;
 		if (block_obj(t, &o, NULL, &rc) == ENOENT)
 			break;

@@ -28,11 +28,15 @@
  *              die
  *   nohang     waitpid(WNOHANG) for a child blocked on a semaphore only
  *              the parent posts: 0 at once; then the real wait; exit 0
+ *   abbalong   two processes take two mutexes in one order 300 times,
+ *              and once (iteration 200 of one of them) in the other: an
+ *              ABBA whose window is one step in about 2500
  *   unprobed   a parent waits for a child that exec'd an image the
  *              scheduler does not run (sleep 0.3, without SHMFUZZ_PCT)
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -378,6 +382,25 @@ static int nohang(void)
 	return 0;
 }
 
+static int abbalong(void)
+{
+	pid_t q = fork();
+
+	for (int i = 0; i < 300; i++) {
+		int first = q == 0 && i == 200 ? 1 : 0;
+
+		pthread_mutex_lock(&S->m[first]);
+		pthread_mutex_lock(&S->m[1 - first]);
+		S->count++;
+		pthread_mutex_unlock(&S->m[1 - first]);
+		pthread_mutex_unlock(&S->m[first]);
+		sched_yield();
+	}
+	if (q == 0)
+		_exit(0);
+	return reap();
+}
+
 static int unprobed(void)
 {
 	static char sleep_[] = "sleep", secs[] = "0.3", path[] = "PATH=/bin";
@@ -404,12 +427,13 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} modes[] = {
-		{"abba", abba},	      {"order", order},
-		{"det", det},	      {"det1", det1},
-		{"pipe", pipe_block}, {"forkkill", forkkill},
-		{"stuck", stuck},     {"timed", timed},
-		{"waits", waits},     {"killwait", killwait},
-		{"nohang", nohang},   {"unprobed", unprobed},
+		{"abba", abba},		{"order", order},
+		{"det", det},		{"det1", det1},
+		{"pipe", pipe_block},	{"forkkill", forkkill},
+		{"stuck", stuck},	{"timed", timed},
+		{"waits", waits},	{"killwait", killwait},
+		{"nohang", nohang},	{"unprobed", unprobed},
+		{"abbalong", abbalong},
 	};
 
 	if (argc != 2) {
