@@ -249,23 +249,36 @@ static __thread struct {
 } held[HELD_MAX];
 static __thread int nheld;
 
-static void obj_of(const void *addr, unsigned op, int owner, struct pct_obj *o);
+/* The key of the object at ADDR, as obj_of() makes it. */
+static uint64_t key_of(const void *addr)
+{
+	uint64_t dev, ino, off;
+	const char *name;
+
+	if (probe_map_find(addr, &dev, &ino, &off, &name))
+		return pct_obj_key(dev, ino, off);
+	return pct_obj_key(0, (uint64_t)Q.pid, (uint64_t)(uintptr_t)addr);
+}
 
 /* T is about to take the lock at ADDR: a hot step if that inverts an
- * order seen in another thread. */
+ * order seen in another thread.  Keys are made here only, when T holds
+ * another lock. */
 static void lock_order(struct probe_thread *t, const void *addr)
 {
-	struct pct_obj o;
 	bool hot = false;
+	uint64_t key;
 	int s;
 
 	if (!nheld || (s = my_slot(t)) < 0)
 		return;
-	obj_of(addr, 0, 0, &o);
+	key = key_of(addr);
+	for (int i = 0; i < nheld; i++)
+		if (!held[i].key)
+			held[i].key = key_of(held[i].addr);
 	ctl_lock();
 	for (int i = 0; i < nheld; i++)
-		if (held[i].key != o.key &&
-		    pct_lock_order(Q.ctl, s, held[i].key, o.key))
+		if (held[i].key != key &&
+		    pct_lock_order(Q.ctl, s, held[i].key, key))
 			hot = true;
 	ctl_unlock();
 	if (hot)
@@ -274,13 +287,10 @@ static void lock_order(struct probe_thread *t, const void *addr)
 
 static void lock_taken(const void *addr)
 {
-	struct pct_obj o;
-
 	if (nheld >= HELD_MAX)
 		return;
-	obj_of(addr, 0, 0, &o);
 	held[nheld].addr = addr;
-	held[nheld].key = o.key;
+	held[nheld].key = 0;
 	nheld++;
 }
 
