@@ -316,6 +316,11 @@ struct fuzz_pct {
 	uint64_t last_steps;
 	int last_holder;
 	double last_change, deadlock_since;
+	double next_reap; /* next look for dead processes outside */
+	/* The holder's CPU time (ns) when it was first seen stalled. */
+	int busy_slot;
+	double busy_change;
+	unsigned long long busy_cpu;
 	int ndead, noutside;
 };
 
@@ -330,6 +335,9 @@ int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
  * blocks outside the probe's view or died.  1 when every scheduled thread
  * is blocked for good: a deadlock (then see fuzz_pct_deadlock). */
 int fuzz_pct_watch(struct fuzz_pct *p, double now);
+/* How soon to look at the baton again, in seconds: sooner while the
+ * holder is a thread found spinning before. */
+double fuzz_pct_tick(const struct fuzz_pct *p);
 /* Describe the deadlock: SIG groups identical ones, WHAT names the
  * wait-for cycle; DIR/deadlock.txt lists every thread. */
 void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,

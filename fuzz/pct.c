@@ -38,6 +38,10 @@
 #define PCT_OUTSIDE_S 0.010
 #define PCT_BUSY_S    0.100
 #define PCT_CONFIRM_S 0.050
+#define PCT_TICK_S    0.001  /* how often the baton is looked at */
+#define PCT_SPIN_TICK 0.0002 /* ... while a known spinner holds it */
+#define PCT_SPIN_MAX  9	     /* PCT_BUSY_S halved at most this often */
+#define PCT_REAP_S    0.010 /* how often dead outside processes are looked for */
 
 static void ctl_lock(struct pct_ctl *ctl)
 {
@@ -100,6 +104,8 @@ int fuzz_pct_load(const char *path, struct fuzz_pct_sched *ps, struct errbuf *e)
 		} else if (strncmp(line, "steps ", 6) &&
 			   strncmp(line, "preemptions ", 12) &&
 			   strncmp(line, "change", 6) &&
+			   strncmp(line, "directed ", 9) &&
+			   strncmp(line, "hot ", 4) &&
 			   strncmp(line, "thread ", 7) &&
 			   strncmp(line, "lost ", 5)) {
 			err_set(e, "%s:%d: not a schedule line", path, lineno);
@@ -123,6 +129,7 @@ int fuzz_pct_open(struct fuzz_pct *p, const struct fuzz_opts *o,
 
 	memset(p, 0, sizeof(*p));
 	p->last_holder = -2;
+	p->busy_slot = -1;
 	snprintf(p->name, sizeof(p->name), "/shmfuzz-pct-%d", (int)getpid());
 	shm_unlink(p->name);
 	fd = shm_open(p->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -196,6 +203,78 @@ static int reap_dead(struct pct_ctl *ctl)
 	return n;
 }
 
+static int slot_of_tid(const struct pct_ctl *ctl, int tid);
+
+/* Processes of the schedule outside the probe's view that died: their
+ * slots leave (a parent waiting for them is woken). */
+static void reap_dead_outside(struct pct_ctl *ctl)
+{
+	int h = ctl->holder, n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_OUTSIDE || th->pid <= 0 ||
+		    !gone(thread_state(th->pid, 0)))
+			continue;
+		h = pct_leave_process(ctl, th->pid, true);
+		n++;
+	}
+	if (n)
+		wake(ctl, h);
+}
+
+/* Is process PID a child of PARENT the schedule does not run to its end:
+ * not in it, or outside the probe's view? */
+static bool unscheduled_child(const struct pct_ctl *ctl, int parent)
+{
+	pid_t pids[512];
+	int n = fuzz_descendants(getpid(), pids, 512);
+
+	for (int i = 0; i < n; i++) {
+		struct fuzz_pstat ps;
+		bool known = false;
+		if (fuzz_proc_stat(pids[i], 0, &ps) || ps.ppid != parent)
+			continue;
+		for (uint32_t s = 0; s < ctl->nslots && !known; s++)
+			known = ctl->th[s].pid == pids[i] &&
+				ctl->th[s].state != PCT_GONE &&
+				ctl->th[s].state != PCT_OUTSIDE;
+		if (!known)
+			return true;
+	}
+	return false;
+}
+
+/* A blocked thread waits for a child or a thread that the schedule does
+ * not run: its end comes without the probe, and is no deadlock. */
+static bool waits_outside(const struct pct_ctl *ctl)
+{
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED)
+			continue;
+		if (th->obj.op == PCT_OP_CHILD &&
+		    unscheduled_child(ctl, th->pid))
+			return true;
+		if (th->obj.op == PCT_OP_JOIN) {
+			int j = slot_of_tid(ctl, th->obj.owner_tid);
+			if (j >= 0 && ctl->th[j].state == PCT_OUTSIDE)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A blocked thread looks again itself (a pipe, a signal): the kernel may
+ * wake it without the probe. */
+static bool any_recheck(const struct pct_ctl *ctl)
+{
+	for (uint32_t s = 0; s < ctl->nslots; s++)
+		if (ctl->th[s].state == PCT_BLOCKED && ctl->th[s].recheck)
+			return true;
+	return false;
+}
+
 /* Every outside thread sleeps in the kernel (none may post soon). */
 static bool outside_asleep(const struct pct_ctl *ctl)
 {
@@ -209,6 +288,39 @@ static bool outside_asleep(const struct pct_ctl *ctl)
 			return false;
 	}
 	return true;
+}
+
+/* The CPU time thread TID of PID has had, in ns (0: not known). */
+static unsigned long long cpu_ns(int pid, int tid)
+{
+	char path[64], buf[128];
+	unsigned long long ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid,
+		 tid > 0 ? tid : pid);
+	if (fuzz_read_small(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu", &ns) != 1)
+		return 0;
+	return ns;
+}
+
+/* Has the holder H, found running or runnable IDLE s after its last
+ * step, run LIMIT s on a CPU since?  CPU time, not wall time: on a
+ * loaded machine a thread waiting for a CPU is not spinning. */
+static bool busy_for(struct fuzz_pct *p, int h, double idle, double limit)
+{
+	const struct pct_thread *th = &p->ctl->th[h];
+	unsigned long long c = cpu_ns(th->pid, th->tid);
+
+	if (!c)
+		return idle >= limit;
+	if (p->busy_slot != h || p->busy_change != p->last_change) {
+		p->busy_slot = h;
+		p->busy_change = p->last_change;
+		p->busy_cpu = c;
+		return false;
+	}
+	return (double)(c - p->busy_cpu) >= limit * 1e9;
 }
 
 /* The holder made no step for a while. */
@@ -234,8 +346,10 @@ static void stalled(struct fuzz_pct *p, double idle)
 		   idle >= PCT_OUTSIDE_S) {
 		wake(ctl, pct_outside(ctl));
 		p->noutside++;
-	} else if (idle >=
-		   PCT_BUSY_S / (1 << (th->spins < 6 ? th->spins : 6))) {
+	} else if (busy_for(p, h, idle,
+			    PCT_BUSY_S / (1 << (th->spins < PCT_SPIN_MAX
+							? th->spins
+							: PCT_SPIN_MAX)))) {
 		/* Running with no sync point: a long computation, or a spin
 		 * on a flag another thread must set.  A thread found so once
 		 * is given less time the next times. */
@@ -254,9 +368,11 @@ static bool deadlocked(struct fuzz_pct *p, double now)
 		p->deadlock_since = 0;
 		return false;
 	}
-	if (reap_dead(ctl))
+	if (reap_dead(ctl) || waits_outside(ctl)) {
+		p->deadlock_since = 0;
 		return false;
-	if (!pct_count(ctl, PCT_OUTSIDE))
+	}
+	if (!pct_count(ctl, PCT_OUTSIDE) && !any_recheck(ctl))
 		return true;
 	if (!outside_asleep(ctl)) {
 		p->deadlock_since = 0;
@@ -265,6 +381,18 @@ static bool deadlocked(struct fuzz_pct *p, double now)
 	if (!p->deadlock_since)
 		p->deadlock_since = now;
 	return now - p->deadlock_since >= PCT_CONFIRM_S;
+}
+
+double fuzz_pct_tick(const struct fuzz_pct *p)
+{
+	const struct pct_ctl *ctl = p->ctl;
+	int h = ctl ? __atomic_load_n(&ctl->holder, __ATOMIC_ACQUIRE) : -1;
+
+	/* A thread found spinning keeps being given less time (down to
+	 * 0.2 ms of CPU): looking every 1 ms would cost it that much. */
+	return h >= 0 && h < PCT_MAX_THREADS && ctl->th[h].spins >= 4
+		       ? PCT_SPIN_TICK
+		       : PCT_TICK_S;
 }
 
 int fuzz_pct_watch(struct fuzz_pct *p, double now)
@@ -283,6 +411,10 @@ int fuzz_pct_watch(struct fuzz_pct *p, double now)
 	} else if (ctl->holder >= 0) {
 		stalled(p, now - p->last_change);
 	}
+	if (now >= p->next_reap) {
+		p->next_reap = now + PCT_REAP_S;
+		reap_dead_outside(ctl);
+	}
 	if (deadlocked(p, now))
 		found = 1;
 	ctl_unlock(ctl);
@@ -298,6 +430,18 @@ static void name_obj(const struct fuzz_opts *o, const struct pct_obj *ob,
 	char path[160] = "";
 
 	(void)o;
+	if (ob->op == PCT_OP_CHILD) {
+		snprintf(out, n, "its children");
+		return;
+	}
+	if (ob->op == PCT_OP_JOIN) {
+		snprintf(out, n, "thread tid %d", ob->owner_tid);
+		return;
+	}
+	if (ob->op == PCT_OP_PIPE) {
+		snprintf(out, n, "a pipe");
+		return;
+	}
 	if (!ob->seg[0]) {
 		snprintf(out, n, "private %#llx", (unsigned long long)ob->off);
 		return;
@@ -334,6 +478,12 @@ static const char *op_verb(unsigned op)
 		return "sem_wait";
 	case TRACE_COND_WAIT:
 		return "cond wait";
+	case PCT_OP_CHILD:
+		return "wait for a child";
+	case PCT_OP_JOIN:
+		return "pthread_join";
+	case PCT_OP_PIPE:
+		return "read of a pipe";
 	}
 	return trace_op_name(op);
 }
@@ -492,6 +642,9 @@ static void write_schedule(const struct pct_ctl *ctl, const char *dir)
 		(unsigned long long)ctl->seed, ctl->depth,
 		(unsigned long long)ctl->k, (unsigned long long)ctl->steps,
 		(unsigned long long)ctl->preemptions);
+	fprintf(f, "directed %u\nhot %llu %llu\n", ctl->directed,
+		(unsigned long long)ctl->hot,
+		(unsigned long long)ctl->hot_fired);
 	fprintf(f, "change");
 	for (unsigned i = 0; i + 1 < ctl->depth; i++)
 		fprintf(f, " %llu", (unsigned long long)ctl->change[i]);
@@ -514,9 +667,19 @@ static void write_schedule(const struct pct_ctl *ctl, const char *dir)
 
 void fuzz_pct_close(struct fuzz_pct *p, const char *dir, struct fuzz_verdict *v)
 {
+	const char *keep = getenv("SHMFUZZ_PCT_KEEP");
+
 	if (!p->ctl)
 		return;
 	write_schedule(p->ctl, dir);
+	if (keep && *keep) {
+		/* Every run's schedule, passing or not (docs/pct.md). */
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%llu-%d", keep,
+			 (unsigned long long)p->ctl->seed, (int)getpid());
+		if (!mkdir(path, 0755))
+			write_schedule(p->ctl, path);
+	}
 	v->pct_steps = p->ctl->steps;
 	v->pct_k = p->ctl->k;
 	v->pct_preemptions = p->ctl->preemptions;

@@ -42,10 +42,9 @@
 #include "proc.h"
 
 #define MAX_TREE       4096
-#define PCT_TICK_S     0.001 /* how often the baton is looked at */
-#define VALGRIND_ERROR 97    /* --error-exitcode: valgrind found errors */
-#define STARVE_MAX     4     /* windows restarted for a starved thread */
-#define STARVE_TASKS   256   /* threads whose waits for a CPU are followed */
+#define VALGRIND_ERROR 97  /* --error-exitcode: valgrind found errors */
+#define STARVE_MAX     4   /* windows restarted for a starved thread */
+#define STARVE_TASKS   256 /* threads whose waits for a CPU are followed */
 
 /* Every thread of the run as the CPU scheduler saw it, at one moment. */
 struct sched_sample {
@@ -537,12 +536,12 @@ static void watch(struct sup *s, const sigset_t *mask)
 	while (reap(s)) {
 		/* Wake for whichever comes first: progress or a check. */
 		double wait = step;
-		if (s->pct.ctl && wait > PCT_TICK_S)
-			wait = PCT_TICK_S;
+		if (s->pct.ctl && wait > fuzz_pct_tick(&s->pct))
+			wait = fuzz_pct_tick(&s->pct);
 		if (check_every && next_check - now_s() < wait)
 			wait = next_check - now_s();
-		if (wait < 0.001)
-			wait = 0.001;
+		if (wait < 0.0002)
+			wait = 0.0002;
 		struct timespec ts = {(time_t)wait,
 				      (long)((wait - (time_t)wait) * 1e9)};
 		int sig = sigtimedwait(mask, NULL, &ts);

@@ -34,6 +34,16 @@ uint64_t pct_obj_key(uint64_t dev, uint64_t ino, uint64_t off)
 	return k ? k : 1;
 }
 
+uint64_t pct_child_key(int pid)
+{
+	return pct_obj_key(0x6368696c64ULL, (uint64_t)(uint32_t)pid, 0);
+}
+
+uint64_t pct_join_key(int slot)
+{
+	return pct_obj_key(0x6a6f696eULL, (uint64_t)(uint32_t)slot, 0);
+}
+
 void pct_ctl_setup(struct pct_ctl *ctl, uint64_t seed, unsigned depth,
 		   uint64_t k)
 {
@@ -50,6 +60,8 @@ void pct_ctl_setup(struct pct_ctl *ctl, uint64_t seed, unsigned depth,
 	ctl->k = k;
 	ctl->holder = -1;
 	ctl->yield_floor = PRIO_YIELD;
+	ctl->directed = (unsigned)(mix(mix(seed, 0x686f74), 0) >> 63);
+	ctl->hot_prio = (1ULL << PRIO_CHANGE_SHIFT) - 1;
 	/* Change point i (1-based) at a step uniform in [1, k]. */
 	for (unsigned i = 0; i + 1 < depth; i++)
 		ctl->change[i] = 1 + mix(mix(seed, 0x636870), i) % k;
@@ -69,6 +81,10 @@ int pct_join(struct pct_ctl *ctl, int pid, int tid)
 	th->tid = tid;
 	th->execing = 0;
 	th->timed = th->timed_out = th->woken = 0;
+	th->ppid = 0;
+	th->exited = 0;
+	th->pthread = 0;
+	th->recheck = 0;
 	/* Distinct: the low bits are the slot itself. */
 	th->prio = PRIO_INIT + ((mix(ctl->seed, s) >> 36) << 20) + s;
 	__atomic_store_n(&th->state, PCT_RUNNABLE, __ATOMIC_RELEASE);
@@ -103,23 +119,30 @@ static bool may_run(const struct pct_ctl *ctl, int s)
 	       (th->state == PCT_BLOCKED && th->timed && th->early);
 }
 
-/* S gives way: below every thread that yielded before it (round robin
- * among spinners); one lowered by a change point goes below all. */
-static void give_way(struct pct_ctl *ctl, int s)
+/* S goes below every other thread. */
+static void below_all(struct pct_ctl *ctl, int s)
 {
 	struct pct_thread *th = &ctl->th[s];
 	uint64_t low = th->prio;
 
-	if (th->prio >= (uint64_t)ctl->depth << PRIO_CHANGE_SHIFT) {
-		th->prio = ctl->yield_floor--;
-		return;
-	}
 	for (uint32_t i = 0; i < ctl->nslots; i++)
 		if ((int)i != s && ctl->th[i].state != PCT_GONE &&
 		    ctl->th[i].prio <= low)
 			low = ctl->th[i].prio - 1;
 	if (low >= 1)
 		th->prio = low;
+}
+
+/* S gives way: below every thread that yielded before it (round robin
+ * among spinners); one lowered by a change point goes below all. */
+static void give_way(struct pct_ctl *ctl, int s)
+{
+	struct pct_thread *th = &ctl->th[s];
+
+	if (th->prio >= (uint64_t)ctl->depth << PRIO_CHANGE_SHIFT)
+		th->prio = ctl->yield_floor--;
+	else
+		below_all(ctl, s);
 }
 
 /* S's timer fires: it runs, and gives way next (as after a sleep). */
@@ -248,19 +271,62 @@ int pct_point(struct pct_ctl *ctl, int self, bool yield)
 {
 	struct pct_thread *th = &ctl->th[self];
 
+	bool starving;
+
 	ctl->steps++;
 	th->steps++;
-	if (++ctl->run_len > PCT_FAIR_STEPS)
-		yield = true;
+	/* A holder this long is spinning (a retry loop, a timed wait that
+	 * keeps timing out): it goes below every thread, even those a
+	 * change point lowered, or it could starve them for ever. */
+	starving = ++ctl->run_len > PCT_FAIR_STEPS;
 	if (!ctl->nreplay) {
 		for (unsigned i = 0; i + 1 < ctl->depth; i++)
 			if (ctl->change[i] == ctl->steps)
 				th->prio = (uint64_t)(i + 1)
 					   << PRIO_CHANGE_SHIFT;
 	}
-	if (yield)
+	if (starving) {
+		below_all(ctl, self);
+		yield = true;
+	} else if (yield) {
 		give_way(ctl, self);
+	}
 	return decide(ctl, yield ? PCT_R_YIELD : PCT_R_PREEMPT);
+}
+
+int pct_hot(struct pct_ctl *ctl, int self)
+{
+	uint64_t n = ctl->hot++;
+
+	if (ctl->directed && !ctl->nreplay &&
+	    (mix(mix(ctl->seed, 0x686f74), n + 1) >> 63)) {
+		/* Below every other thread, and below every earlier hot
+		 * step's: the others run until they block or yield to it. */
+		ctl->th[self].prio = ctl->hot_prio--;
+		ctl->hot_fired++;
+	}
+	return pct_point(ctl, self, false);
+}
+
+bool pct_lock_order(struct pct_ctl *ctl, int self, uint64_t from, uint64_t to)
+{
+	bool known = false, inverted = false;
+
+	for (uint32_t i = 0; i < ctl->nedges; i++) {
+		const struct pct_edge *e = &ctl->edge[i];
+		if (e->from == from && e->to == to && e->slot == self)
+			known = true;
+		if (e->from == to && e->to == from && e->slot != self)
+			inverted = true;
+	}
+	if (!known && ctl->nedges < PCT_MAX_EDGES) {
+		struct pct_edge *e = &ctl->edge[ctl->nedges++];
+		e->from = from;
+		e->to = to;
+		e->slot = self;
+		e->used = 1;
+	}
+	return inverted;
 }
 
 int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
@@ -307,10 +373,28 @@ int pct_wake(struct pct_ctl *ctl, uint64_t key, bool all)
 	return n;
 }
 
+int pct_wake_op(struct pct_ctl *ctl, uint32_t op)
+{
+	int n = 0;
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		struct pct_thread *th = &ctl->th[s];
+		if (th->state != PCT_BLOCKED || th->obj.op != op)
+			continue;
+		th->state = PCT_RUNNABLE;
+		th->woken = 1;
+		n++;
+	}
+	if (n)
+		ctl->deadlock = 0;
+	return n;
+}
+
 int pct_leave(struct pct_ctl *ctl, int self)
 {
 	ctl->th[self].state = PCT_GONE;
 	ctl->th[self].execing = 0;
+	pct_wake(ctl, pct_join_key(self), true);
 	if (ctl->holder != self)
 		return ctl->holder;
 	return decide(ctl, PCT_R_LEAVE);
@@ -319,18 +403,32 @@ int pct_leave(struct pct_ctl *ctl, int self)
 int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead)
 {
 	bool held = false;
+	int ppid = 0, n = 0;
 
 	for (uint32_t s = 0; s < ctl->nslots; s++) {
 		struct pct_thread *th = &ctl->th[s];
-		if (th->pid != pid || th->state == PCT_GONE)
+		if (th->pid != pid)
+			continue;
+		if (th->ppid)
+			ppid = th->ppid;
+		if (th->tid == pid && !th->exited)
+			th->exited = 1;
+		if (th->state == PCT_GONE)
 			continue;
 		if (ctl->holder == (int)s)
 			held = true;
 		th->state = PCT_GONE;
 		th->execing = 0;
+		pct_wake(ctl, pct_join_key((int)s), true);
+		n++;
 	}
-	if (dead)
+	if (dead) {
 		pct_wake(ctl, 0, true);
+	} else if (n) {
+		if (ppid)
+			pct_wake(ctl, pct_child_key(ppid), true);
+		pct_wake_op(ctl, PCT_OP_PIPE);
+	}
 	if (!held && ctl->holder >= 0)
 		return ctl->holder;
 	return decide(ctl, dead ? PCT_R_DEAD : PCT_R_LEAVE);

@@ -54,6 +54,8 @@
  * life whenever the peer is slow: PCT may pick it like a runnable thread.
  * Longer ones ("the peer died") time out only when nothing else can run. */
 #define PCT_SHORT_TIMEOUT_MS 20
+/* Lock-order edges remembered per run (for hot steps, below). */
+#define PCT_MAX_EDGES 1024
 
 /* A slot's state. */
 enum pct_state {
@@ -64,6 +66,14 @@ enum pct_state {
 	PCT_OUTSIDE,  /* runs outside the probe's view: not scheduled */
 	PCT_GONE,     /* left: exited, or its process died */
 };
+
+/* What a thread blocks on besides the probe's objects (pct_obj.op, above
+ * the trace ops): children of its process to end (waitpid, wait4, waitid,
+ * sigwaitinfo and sigtimedwait for SIGCHLD), a thread to end
+ * (pthread_join), a pipe to become readable (read). */
+#define PCT_OP_CHILD 0x10001u
+#define PCT_OP_JOIN  0x10002u
+#define PCT_OP_PIPE  0x10003u
 
 /* Why the holder changed (recorded with the switch). */
 enum pct_reason {
@@ -107,6 +117,22 @@ struct pct_thread {
 	struct timespec deadline; /* of a timed wait (its own clock) */
 	struct pct_obj obj;	  /* what it is blocked on */
 	uint64_t steps;		  /* sync points it passed */
+	int32_t ppid;		  /* the parent of its process (fork) */
+	uint32_t exited;	  /* its process left (exit, or died): 1; 2 once
+				   * its parent saw it end in the kernel */
+	uint64_t pthread; /* its pthread_t in its process, 0: not known */
+	/* Blocked on something the kernel may change without the probe
+	 * (PCT_OP_PIPE, a signal): the thread looks again itself, and a
+	 * deadlock among such waits is confirmed only after a while. */
+	uint32_t recheck;
+	uint32_t pad1;
+};
+
+/* Thread SLOT took lock TO while holding FROM (keys of pct_obj). */
+struct pct_edge {
+	uint64_t from, to;
+	int32_t slot;
+	uint32_t used;
 };
 
 struct pct_switch {
@@ -131,6 +157,15 @@ struct pct_ctl {
 	uint64_t block_seq;
 	uint64_t preemptions;
 	uint64_t run_len; /* steps of the holder since it got the baton */
+	/* Directed runs (half of them, from the seed): at a hot step (a
+	 * lock-order inversion, an initialisation while others run) the
+	 * holder's priority drops below every other with probability 1/2. */
+	uint32_t directed;
+	uint32_t nedges;
+	uint64_t hot;	   /* hot steps passed */
+	uint64_t hot_prio; /* the next priority a hot step gives */
+	uint64_t hot_fired;
+	struct pct_edge edge[PCT_MAX_EDGES];
 	/* All scheduled threads blocked: 1 (the step it happened at is
 	 * deadlock_step); the supervisor reports it. */
 	uint32_t deadlock;
@@ -163,6 +198,16 @@ int pct_join(struct pct_ctl *ctl, int pid, int tid);
  * Returns the new holder (to wake when it is not SELF). */
 int pct_point(struct pct_ctl *ctl, int self, bool yield);
 
+/* A hot step of the holder SELF (see pct_ctl.directed): a sync point as
+ * pct_point(), where in a directed run SELF's priority drops below every
+ * other thread's with probability 1/2 (from the seed). */
+int pct_hot(struct pct_ctl *ctl, int self);
+
+/* SELF, holding the lock FROM, takes TO: remember the order; true when
+ * another thread took them in the opposite order before (a potential
+ * ABBA deadlock: a hot step). */
+bool pct_lock_order(struct pct_ctl *ctl, int self, uint64_t from, uint64_t to);
+
 /* SELF blocks on OBJ (DEADLINE: a timed wait, which times out when
  * nothing else can run, or, EARLY, when PCT picks it); the baton goes on.
  * Returns the new holder (may be -1: nobody can run; see
@@ -175,12 +220,23 @@ int pct_block(struct pct_ctl *ctl, int self, const struct pct_obj *obj,
  * retry).  Returns how many were woken (now RUNNABLE). */
 int pct_wake(struct pct_ctl *ctl, uint64_t key, bool all);
 
-/* SELF leaves the schedule (its thread ends).  Returns the new holder. */
+/* Block keys: the children of process PID; thread SLOT's end. */
+uint64_t pct_child_key(int pid);
+uint64_t pct_join_key(int slot);
+
+/* Wake every thread blocked in an OP wait (PCT_OP_*), whatever the
+ * object.  Returns how many. */
+int pct_wake_op(struct pct_ctl *ctl, uint32_t op);
+
+/* SELF leaves the schedule (its thread ends; its joiners are woken).
+ * Returns the new holder. */
 int pct_leave(struct pct_ctl *ctl, int self);
 
 /* Every slot of process PID leaves (its process ended or died; DEAD: it
  * died, so every blocked thread is woken to retry: a robust mutex it held
- * now tells them so).  Returns the new holder. */
+ * now tells them so).  Its parent's threads waiting for a child, and
+ * every pipe reader (its descriptors close), are woken.  Returns the new
+ * holder. */
 int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead);
 
 /* The holder runs outside the probe's view: it is no longer scheduled

@@ -15,9 +15,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -136,7 +138,20 @@ extern double probe_ns_per_tick PROBE_HIDDEN;
 	X(nanosleep, NULL)                       \
 	X(clock_nanosleep, NULL)                 \
 	X(usleep, NULL)                          \
-	X(sleep, NULL)
+	X(sleep, NULL)                           \
+	X(wait, NULL)                            \
+	X(waitpid, NULL)                         \
+	X(wait3, NULL)                           \
+	X(wait4, NULL)                           \
+	X(waitid, NULL)                          \
+	X(sigwait, NULL)                         \
+	X(sigwaitinfo, NULL)                     \
+	X(sigtimedwait, NULL)                    \
+	X(pthread_join, NULL)                    \
+	X(read, NULL)                            \
+	X(write, NULL)                           \
+	X(close, NULL)                           \
+	X(kill, NULL)
 
 #define PROBE_DECLARE_REAL(name, ver) \
 	extern __typeof__(name) *real_##name PROBE_HIDDEN;
@@ -389,6 +404,28 @@ void probe_pct_exec(struct probe_thread *t, bool failed) PROBE_HIDDEN;
 /* A sleep under pct is a yield; true when the caller should still sleep
  * (nothing else could run). */
 bool probe_pct_sleep(struct probe_thread *t) PROBE_HIDDEN;
+/* Before a wait for children (PID and OPTIONS as waitpid's): a sync
+ * point, then blocked in the scheduler while no child can be waited for
+ * and a child the schedule runs may still end; the real call follows and
+ * sees what the schedule says (docs/pct.md). */
+void probe_pct_wait_child(struct probe_thread *t, pid_t pid,
+			  int options) PROBE_HIDDEN;
+/* sigtimedwait (REL NULL: sigwaitinfo) under pct: a wait for SIGCHLD
+ * blocks in the scheduler until a child of the schedule ends. */
+int probe_pct_sigwait(struct probe_thread *t, const sigset_t *set,
+		      siginfo_t *info, const struct timespec *rel) PROBE_HIDDEN;
+/* Before pthread_join(TH): blocked in the scheduler until TH leaves. */
+void probe_pct_join(struct probe_thread *t, pthread_t th) PROBE_HIDDEN;
+/* Before a read of FD: a pipe that has nothing to read blocks in the
+ * scheduler until a write or close of the pipe by a thread of the run. */
+void probe_pct_read(struct probe_thread *t, int fd) PROBE_HIDDEN;
+/* Before a write or close of FD: a sync point when FD is a pipe; its key
+ * (0: not a pipe), for probe_pct_pipe_changed() after the call. */
+uint64_t probe_pct_pipe_point(struct probe_thread *t, int fd) PROBE_HIDDEN;
+void probe_pct_pipe_changed(uint64_t key) PROBE_HIDDEN;
+/* After T's kill(PID, SIGKILL) succeeded: when PID is a process of the
+ * schedule, wait for its death and let it leave at this step. */
+void probe_pct_killed(struct probe_thread *t, pid_t pid) PROBE_HIDDEN;
 
 /* After a release: one branch when no scheduler runs. */
 #define RELEASED(t, op, obj)                                    \

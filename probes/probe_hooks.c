@@ -1304,3 +1304,137 @@ EXPORT unsigned sleep(unsigned s)
 		return 0;
 	return REAL(sleep)(s);
 }
+
+/* ---- waits for children, threads and pipes: emulated under pct only ------
+ *
+ * Under pct these block in the scheduler, not in the kernel, while what
+ * they wait for is something the schedule runs (docs/pct.md); then the
+ * real call, which finds what the schedule says.  Off, one branch. */
+
+EXPORT pid_t wait4(pid_t pid, int *st, int options, struct rusage *ru)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_wait_child(&probe_tls, pid, options);
+	return REAL(wait4)(pid, st, options, ru);
+}
+
+EXPORT pid_t waitpid(pid_t pid, int *st, int options)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_wait_child(&probe_tls, pid, options);
+	return REAL(waitpid)(pid, st, options);
+}
+
+EXPORT pid_t wait(int *st)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_wait_child(&probe_tls, -1, 0);
+	return REAL(wait)(st);
+}
+
+EXPORT pid_t wait3(int *st, int options, struct rusage *ru)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_wait_child(&probe_tls, -1, options);
+	return REAL(wait3)(st, options, ru);
+}
+
+EXPORT int waitid(idtype_t idt, id_t id, siginfo_t *info, int options)
+{
+	/* As waitpid's PID; a pidfd is not emulated. */
+	if (PROBE_PCT_ON() && idt != P_PIDFD)
+		probe_pct_wait_child(&probe_tls,
+				     idt == P_PID    ? (pid_t)id
+				     : idt == P_PGID ? -(pid_t)id
+						     : -1,
+				     options | WNOHANG * !(options & WEXITED));
+	return REAL(waitid)(idt, id, info, options);
+}
+
+EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
+			const struct timespec *rel)
+{
+	if (PROBE_PCT_ON())
+		return probe_pct_sigwait(&probe_tls, set, info, rel);
+	return REAL(sigtimedwait)(set, info, rel);
+}
+
+EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	if (PROBE_PCT_ON())
+		return probe_pct_sigwait(&probe_tls, set, info, NULL);
+	return REAL(sigwaitinfo)(set, info);
+}
+
+EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	if (PROBE_PCT_ON()) {
+		int e = errno,
+		    r = probe_pct_sigwait(&probe_tls, set, NULL, NULL);
+		if (r < 0) {
+			r = errno;
+			errno = e;
+			return r;
+		}
+		*sig = r;
+		return 0;
+	}
+	return REAL(sigwait)(set, sig);
+}
+
+EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_join(&probe_tls, th);
+	return REAL(pthread_join)(th, ret);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	if (PROBE_PCT_ON())
+		probe_pct_read(&probe_tls, fd);
+	return REAL(read)(fd, buf, n);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	uint64_t key;
+	ssize_t r;
+	int e;
+
+	if (!PROBE_PCT_ON())
+		return REAL(write)(fd, buf, n);
+	key = probe_pct_pipe_point(&probe_tls, fd);
+	r = REAL(write)(fd, buf, n);
+	e = errno;
+	probe_pct_pipe_changed(key);
+	errno = e;
+	return r;
+}
+
+EXPORT int close(int fd)
+{
+	uint64_t key;
+	int r, e;
+
+	if (!PROBE_PCT_ON())
+		return REAL(close)(fd);
+	key = probe_pct_pipe_point(&probe_tls, fd);
+	r = REAL(close)(fd);
+	e = errno;
+	probe_pct_pipe_changed(key);
+	errno = e;
+	return r;
+}
+
+EXPORT int kill(pid_t pid, int sig)
+{
+	int r = REAL(kill)(pid, sig);
+
+	if (PROBE_PCT_ON() && r == 0 && sig == SIGKILL && pid > 0) {
+		int e = errno;
+		probe_pct_killed(&probe_tls, pid);
+		errno = e;
+	}
+	return r;
+}

@@ -19,9 +19,24 @@
  *              while holding it; another child forked mid-run carries on
  *   stuck      two processes each wait on a semaphore nobody posts
  *   timed      a sem_timedwait times out (nothing else can run), exit 0
+ *   waits      a parent waits for a child (waitpid), a thread
+ *              (pthread_join), a pipe (read) and SIGCHLD (sigtimedwait)
+ *              while the others hammer a lock; exit 1 (to keep the
+ *              folder: its schedule.txt)
+ *   killwait   a parent waits for a child that a sibling SIGKILLs and
+ *              for one that crashes (abort); exit 0 when it saw both
+ *              die
+ *   nohang     waitpid(WNOHANG) for a child blocked on a semaphore only
+ *              the parent posts: 0 at once; then the real wait; exit 0
+ *   abbalong   two processes take two mutexes in one order 300 times,
+ *              and once (iteration 200 of one of them) in the other: an
+ *              ABBA whose window is one step in about 2500
+ *   unprobed   a parent waits for a child that exec'd an image the
+ *              scheduler does not run (sleep 0.3, without SHMFUZZ_PCT)
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -265,15 +280,159 @@ static int timed(void)
 	return 0;
 }
 
+static int waits(void)
+{
+	int fd[2], st = 0, sig;
+	pthread_t th;
+	pid_t a, b, c;
+	sigset_t set;
+	char ch;
+
+	if (pipe(fd))
+		return 4;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	a = fork();
+	if (a == 0) {
+		hammer(NULL);
+		_exit(0);
+	}
+	pthread_create(&th, NULL, hammer, NULL);
+	b = fork();
+	if (b == 0) {
+		hammer(NULL);
+		if (write(fd[1], "x", 1) != 1)
+			_exit(3);
+		hammer(NULL);
+		_exit(0);
+	}
+	if (read(fd[0], &ch, 1) != 1)
+		return 4;
+	hammer(NULL);
+	if (waitpid(a, &st, 0) != a || st)
+		return 4;
+	pthread_join(th, NULL);
+	sig = sigwaitinfo(&set, NULL);
+	if (sig != SIGCHLD)
+		return 4;
+	c = fork();
+	if (c == 0) {
+		hammer(NULL);
+		_exit(0);
+	}
+	if (reap())
+		return 4;
+	printf("count %ld\n", S->count);
+	return 1;
+}
+
+static int killwait(void)
+{
+	pid_t victim, killer, crash;
+	int st, seen = 0;
+
+	victim = fork();
+	if (victim == 0) {
+		sem_wait(&S->s[0]); /* nobody posts */
+		_exit(0);
+	}
+	killer = fork();
+	if (killer == 0) {
+		hammer(NULL);
+		kill(victim, SIGKILL);
+		_exit(0);
+	}
+	if (waitpid(victim, &st, 0) == victim && WIFSIGNALED(st) &&
+	    WTERMSIG(st) == SIGKILL)
+		seen++;
+	crash = fork();
+	if (crash == 0) {
+		hammer(NULL);
+		abort(); /* not SIGSEGV: ASan would turn that into an exit */
+	}
+	if (waitpid(crash, &st, 0) == crash && WIFSIGNALED(st) &&
+	    WTERMSIG(st) == SIGABRT)
+		seen++;
+	waitpid(killer, &st, 0);
+	printf("saw %d of 2 die\n", seen);
+	return seen == 2 ? 0 : 1;
+}
+
+static int nohang(void)
+{
+	pid_t q = fork();
+	int st = -1;
+	pid_t r;
+
+	if (q == 0) {
+		sem_wait(&S->s[0]);
+		_exit(0);
+	}
+	hammer(NULL);
+	r = waitpid(q, &st, WNOHANG);
+	if (r != 0) {
+		printf("WNOHANG: %d\n", (int)r);
+		return 1;
+	}
+	sem_post(&S->s[0]);
+	if (waitpid(q, &st, 0) != q || st)
+		return 1;
+	return 0;
+}
+
+static int abbalong(void)
+{
+	pid_t q = fork();
+
+	for (int i = 0; i < 300; i++) {
+		int first = q == 0 && i == 200 ? 1 : 0;
+
+		pthread_mutex_lock(&S->m[first]);
+		pthread_mutex_lock(&S->m[1 - first]);
+		S->count++;
+		pthread_mutex_unlock(&S->m[1 - first]);
+		pthread_mutex_unlock(&S->m[first]);
+		sched_yield();
+	}
+	if (q == 0)
+		_exit(0);
+	return reap();
+}
+
+static int unprobed(void)
+{
+	static char sleep_[] = "sleep", secs[] = "0.3", path[] = "PATH=/bin";
+	char *const argv[] = {sleep_, secs, NULL};
+	char *const envp[] = {path, NULL};
+	pid_t q = fork();
+	int st = -1;
+
+	if (q == 0) {
+		execve("/bin/sleep", argv, envp);
+		_exit(127);
+	}
+	hammer(NULL);
+	if (waitpid(q, &st, 0) != q || st) {
+		printf("sleep: status %#x\n", st);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		int (*fn)(void);
 	} modes[] = {
-		{"abba", abba},	  {"order", order},	{"det", det},
-		{"det1", det1},	  {"pipe", pipe_block}, {"forkkill", forkkill},
-		{"stuck", stuck}, {"timed", timed},
+		{"abba", abba},		{"order", order},
+		{"det", det},		{"det1", det1},
+		{"pipe", pipe_block},	{"forkkill", forkkill},
+		{"stuck", stuck},	{"timed", timed},
+		{"waits", waits},	{"killwait", killwait},
+		{"nohang", nohang},	{"unprobed", unprobed},
+		{"abbalong", abbalong},
 	};
 
 	if (argc != 2) {

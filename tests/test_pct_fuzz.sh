@@ -124,6 +124,65 @@ t_begin "a child forked mid-run, and one killed while it holds the baton"
 	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/failure.txt)"
 t_end
 
+t_begin "waits for a child, a thread, a pipe and SIGCHLD: in the scheduler, one schedule per seed"
+for i in 1 2 3; do
+	"$F" --strategy pct --replay 11 --timeout 20000 --out "$T/w$i" -- \
+		"$H" waits 2>"$T/err$i"
+	[ $? = 1 ] || t_fail "run $i: $(cat "$T/err$i")"
+	grep -q '^count 120$' "$T/w$i/replay-11/stdout.txt" ||
+		t_fail "run $i: $(cat "$T/w$i/replay-11/"*.txt)"
+done
+a=$T/w1/replay-11/schedule.txt
+grep -q '^switch .* block$' "$a" || t_fail "nothing blocked: $(cat "$a")"
+# No wait was left to the kernel (and the watchdog).
+grep -q '^switch .* outside$' "$a" && t_fail "a wait went outside: $(cat "$a")"
+for i in 2 3; do
+	cmp -s <(sched "$a") <(sched "$T/w$i/replay-11/schedule.txt") ||
+		t_fail "run $i differs: $(diff <(sched "$a") \
+			<(sched "$T/w$i/replay-11/schedule.txt") | head)"
+done
+t_end
+
+t_begin "a parent waiting for a child that is SIGKILLed or crashes is woken"
+start=$(date +%s%N)
+# Exit 0: the parent's waitpid returned each death (the grandchildren's
+# signals are the parent's to judge, not shmfuzz's).
+"$F" --strategy pct --runs 5 --seed 2 --timeout 20000 --out "$T/out" -- \
+	"$H" killwait 2>"$T/err" ||
+	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/stdout.txt \
+		"$T"/out/failure-*/failure.txt 2>/dev/null)"
+ms=$(ms_since "$start")
+[ "$ms" -lt 15000 ] || t_fail "took $ms ms"
+t_end
+
+t_begin "waitpid(WNOHANG) does not block under pct"
+"$F" --strategy pct --runs 10 --seed 4 --timeout 20000 --out "$T/out" -- \
+	"$H" nohang 2>"$T/err" ||
+	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/stdout.txt \
+		"$T"/out/failure-*/failure.txt 2>/dev/null)"
+t_end
+
+t_begin "a wait for a child the scheduler does not run is no deadlock"
+"$F" --strategy pct --runs 3 --seed 6 --timeout 20000 --out "$T/out" -- \
+	"$H" unprobed 2>"$T/err" ||
+	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/failure.txt \
+		"$T"/out/failure-*/stdout.txt 2>/dev/null)"
+t_end
+
+t_begin "a rare lock-order inversion (one step in ~2500) is a hot step: found in a few runs"
+"$F" --strategy pct --runs 40 --seed 1 --stop-first --timeout 20000 \
+	--out "$T/out" -- "$H" abbalong 2>"$T/err"
+rc=$?
+d=$T/out/failure-1
+[ "$rc" = 1 ] || t_fail "exit $rc: $(tail -3 "$T/err")"
+grep -q '^what: deadlock at step [0-9]* (pct): wait-for cycle' \
+	"$d/failure.txt" || t_fail "$(cat "$d/failure.txt")"
+grep -q '^directed 1$' "$d/schedule.txt" || t_fail "$(head "$d/schedule.txt")"
+# Within 10 runs: plain PCT needs ~1000 for a window of one step in 2500.
+n=$(sed -n 's/^run: //p' "$d/failure.txt")
+[ "${n:-99}" -lt 10 ] || t_fail "found in run $n"
+t_end
+
 t_begin "pct options: checked, and refused where they make no sense"
 "$F" --strategy pct --depth 0 -- true 2>"$T/err"
 [ $? = 2 ] || t_fail "--depth 0 accepted"
