@@ -65,7 +65,8 @@ struct sup {
 	double last_progress;	  /* monotonic seconds */
 	struct sched_sample prev; /* the last sample without progress */
 	bool have_prev;
-	double starved_s; /* of the still window: some thread starved */
+	double still_t0;  /* the first sample without progress */
+	double starved_s; /* since then: some thread starved */
 	int starved;	  /* times it restarted: a thread starved */
 	double start;
 	bool killing;	     /* statuses from here on are our kills */
@@ -513,7 +514,9 @@ static void still_sample(struct sup *s)
 	if (!cur)
 		return;
 	sched_sample(cur);
-	if (s->have_prev && starved_between(&s->prev, cur))
+	if (!s->have_prev)
+		s->still_t0 = cur->t;
+	else if (starved_between(&s->prev, cur))
 		s->starved_s += cur->t - s->prev.t;
 	s->prev = *cur;
 	s->have_prev = true;
@@ -577,10 +580,13 @@ static void watch(struct sup *s, const sigset_t *mask)
 		still_sample(s);
 		if ((t - s->last_progress) * 1000 < s->o->timeout_ms)
 			continue;
+		/* Starved for more than half the time it was looked at; or
+		 * not looked at at all: the supervisor was starved itself. */
 		if (s->starved < STARVE_MAX &&
-		    s->starved_s > (t - s->last_progress) / 2) {
+		    s->starved_s >= (t - s->still_t0) / 2) {
 			s->starved++;
 			s->last_progress = t;
+			s->have_prev = false;
 			s->starved_s = 0;
 			continue;
 		}
