@@ -393,12 +393,18 @@ static void judge_valgrind(struct sup *s)
 
 static void hang(struct sup *s)
 {
-	char shape[400], sig[512], what[1024], finding[400];
+	char shape[400], sig[512], what[1024], finding[400], sites[300];
 
 	fflush(s->status); /* the diagnosis names the reaped from it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape),
 			finding, sizeof(finding));
-	snprintf(sig, sizeof(sig), "%s", shape);
+	kill_all(s);
+	/* Where they blocked, from the trace (complete once all are dead):
+	 * the same waits reached from other code are another hang. */
+	if (fuzz_blocked_sites(s->o, s->r->dir, sites, sizeof(sites)) > 0)
+		snprintf(sig, sizeof(sig), "%.300s; at %.200s", shape, sites);
+	else
+		snprintf(sig, sizeof(sig), "%s", shape);
 	/* A named cycle or dead owner says more than the list of waits. */
 	if (finding[0])
 		snprintf(what, sizeof(what),
@@ -410,7 +416,6 @@ static void hang(struct sup *s)
 			 "diagnosis.txt)",
 			 s->o->timeout_ms, shape);
 	fail(s, FUZZ_HANG, sig, what);
-	kill_all(s);
 }
 
 static void pct_deadlock(struct sup *s)
