@@ -25,8 +25,11 @@
 # A twins-only run of the issue's 10,000 runs per twin, one chunk of 2,500
 # at a time:  BUGS= M=10000 CHUNK=2500 LOCK=/tmp/shmscope-check.lock \
 #             fuzz/bench-bugs.sh
-# Chunk c of a twin runs with base seed 1 + c * CHUNK, so that the chunks
-# together run exactly the seeds of one campaign of M runs with seed 1.
+# Chunk c of a twin runs with base seed 1 + c * CHUNK: since session 2's
+# seed derivation (fuzz/seed.c: run i of base seed S is
+# splitmix64(splitmix64(S) + i) >> 11) each chunk is an independent
+# campaign, and the chunks together run M independent seeds (not, as
+# before, the seeds of one campaign with seed 1).
 # Each seed stops at whichever of C runs and T seconds comes first.
 #
 # Prints a Markdown table on stdout, progress on stderr.
