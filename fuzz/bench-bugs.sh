@@ -93,7 +93,14 @@ for b in $BUGS; do
 				# came after it.  And a run stopped unjudged by
 				# --stop-first (the failing run's neighbour that
 				# started with it) is not counted.
-				n=$(field "$d.json" 'min([j["runs"]] + [f["first_run"] + 1 for f in j["failures"]])')
+				# A group's first_run is the run that reported
+				# first, not the lowest index: with --jobs 2 two
+				# failing runs (two hangs found by their
+				# --timeout) can report in either order.  Every
+				# failing run judged is in some seeds.txt.
+				first=$(cat "$d"/failure-*/seeds.txt 2>/dev/null |
+					awk '$2 == "run" && (m == "" || $3 < m) { m = $3 } END { print m }')
+				n=$(field "$d.json" "min([j['runs']] + [f['first_run'] + 1 for f in j['failures']] + [${first:-j['runs']} + 1])")
 				nfound=$((nfound + 1))
 				fs=$(field "$d.json" 'j["failures"][0]["first_seed"]')
 				fseed="$fseed $fs"
