@@ -238,7 +238,7 @@ static const struct bugkit_prog prog = {
 		   "index: a node in use is handed out twice.",
 	.force_help = "producer 0 holds its first pop's window open until "
 		      "the ABA interleaving has happened",
-	.default_m = 4000,
+	.default_m = 1000,
 	.on_hang = on_hang,
 };
 
