@@ -132,6 +132,31 @@ static bool jr_key(struct jr *r, const char *key)
 	return false;
 }
 
+/* Walk the object at R: for each key, FN reads (or skips) its value. */
+static void jr_object(struct jr *r,
+		      void (*fn)(struct jr *r, const char *key, void *arg),
+		      void *arg)
+{
+	char k[64];
+
+	if (!jr_eat(r, '{')) {
+		r->bad = true;
+		return;
+	}
+	if (jr_eat(r, '}'))
+		return;
+	do {
+		jr_string(r, k, sizeof(k));
+		if (!jr_eat(r, ':'))
+			r->bad = true;
+		if (r->bad)
+			return;
+		fn(r, k, arg);
+	} while (!r->bad && jr_eat(r, ','));
+	if (!jr_eat(r, '}'))
+		r->bad = true;
+}
+
 /* The first string of the array at R into OUT (size N; "" when the array
  * is empty), R past the array. */
 static void read_first_str(struct jr *r, char *out, size_t n)
@@ -176,42 +201,29 @@ void fuzz_site_clean(const char *frame, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)fn, frame);
 }
 
-/* One misuse object: its kind, its lock's name and the call site (the
- * first frame of its stack, "" when not recorded). */
-static void read_misuse(struct jr *r, char *kind, size_t kn, char *lock,
-			size_t ln, char *site, size_t sn)
-{
-	char k[64];
+/* What is read of a misuse object: its kind, its lock's name and the call
+ * site (the first frame of its stack, "" when not recorded). */
+struct misuse_rec {
+	char kind[64], lock[256], site[256];
+};
 
-	kind[0] = lock[0] = site[0] = 0;
-	if (!jr_eat(r, '{')) {
-		r->bad = true;
-		return;
+static void misuse_key(struct jr *r, const char *k, void *arg)
+{
+	struct misuse_rec *m = arg;
+
+	if (!strcmp(k, "kind") && jr_peek(r) == '"') {
+		jr_string(r, m->kind, sizeof(m->kind));
+	} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
+		const char *obj = r->p;
+		if (jr_key(r, "name") && jr_peek(r) == '"')
+			jr_string(r, m->lock, sizeof(m->lock));
+		r->p = obj;
+		jr_skip(r, 0);
+	} else if (!strcmp(k, "stack") && jr_peek(r) == '[') {
+		read_first_str(r, m->site, sizeof(m->site));
+	} else {
+		jr_skip(r, 0);
 	}
-	if (jr_eat(r, '}'))
-		return;
-	do {
-		jr_string(r, k, sizeof(k));
-		if (!jr_eat(r, ':'))
-			r->bad = true;
-		if (r->bad)
-			return;
-		if (!strcmp(k, "kind") && jr_peek(r) == '"') {
-			jr_string(r, kind, kn);
-		} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
-			const char *obj = r->p;
-			if (jr_key(r, "name") && jr_peek(r) == '"')
-				jr_string(r, lock, ln);
-			r->p = obj;
-			jr_skip(r, 0);
-		} else if (!strcmp(k, "stack") && jr_peek(r) == '[') {
-			read_first_str(r, site, sn);
-		} else {
-			jr_skip(r, 0);
-		}
-	} while (!r->bad && jr_eat(r, ','));
-	if (!jr_eat(r, '}'))
-		r->bad = true;
 }
 
 /* Segment names carry pids and counters ("/t-1234+0x40"): digits in the
@@ -248,7 +260,8 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 		      char *what, size_t wn)
 {
 	struct jr r = {json, json + len, false};
-	char kind[64], lock[256], frame[256], site[256];
+	struct misuse_rec m;
+	char site[256];
 	int count = 0;
 
 	if (!jr_key(&r, "misuse") || !jr_eat(&r, '['))
@@ -256,55 +269,43 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 	if (jr_eat(&r, ']'))
 		return 0;
 	do {
-		read_misuse(&r, kind, sizeof(kind), lock, sizeof(lock), frame,
-			    sizeof(frame));
+		memset(&m, 0, sizeof(m));
+		jr_object(&r, misuse_key, &m);
 		if (r.bad)
 			return -EINVAL;
-		if (benign(kind))
+		if (benign(m.kind))
 			continue;
 		if (count++)
 			continue;
-		fuzz_site_clean(frame, site, sizeof(site));
-		snprintf(what, wn, "%s of %s%s%s", kind, lock[0] ? lock : "?",
-			 frame[0] ? " at " : "", frame);
-		squash_segment_digits(lock);
+		fuzz_site_clean(m.site, site, sizeof(site));
+		snprintf(what, wn, "%s of %s%s%s", m.kind,
+			 m.lock[0] ? m.lock : "?", m.site[0] ? " at " : "",
+			 m.site);
+		squash_segment_digits(m.lock);
 		/* The same misuse at another call site is another bug. */
-		snprintf(sig, sn, "%s %s%s%s", kind, lock[0] ? lock : "?",
-			 frame[0] ? " at " : "", frame[0] ? site : "");
+		snprintf(sig, sn, "%s %s%s%s", m.kind, m.lock[0] ? m.lock : "?",
+			 m.site[0] ? " at " : "", m.site[0] ? site : "");
 	} while (jr_eat(&r, ','));
 	if (!jr_eat(&r, ']'))
 		return -EINVAL;
 	return count;
 }
 
-/* One object of a story's JSON array: its "kind" and "site" strings. */
-static void read_story_rec(struct jr *r, char *kind, size_t kn, char *site,
-			   size_t sn)
-{
-	char k[64];
+/* What is read of a story record: its "kind" and "site". */
+struct story_rec {
+	char kind[64], site[256];
+};
 
-	kind[0] = site[0] = 0;
-	if (!jr_eat(r, '{')) {
-		r->bad = true;
-		return;
-	}
-	if (jr_eat(r, '}'))
-		return;
-	do {
-		jr_string(r, k, sizeof(k));
-		if (!jr_eat(r, ':'))
-			r->bad = true;
-		if (r->bad)
-			return;
-		if (!strcmp(k, "kind") && jr_peek(r) == '"')
-			jr_string(r, kind, kn);
-		else if (!strcmp(k, "site") && jr_peek(r) == '"')
-			jr_string(r, site, sn);
-		else
-			jr_skip(r, 0);
-	} while (!r->bad && jr_eat(r, ','));
-	if (!jr_eat(r, '}'))
-		r->bad = true;
+static void story_key(struct jr *r, const char *k, void *arg)
+{
+	struct story_rec *x = arg;
+
+	if (!strcmp(k, "kind") && jr_peek(r) == '"')
+		jr_string(r, x->kind, sizeof(x->kind));
+	else if (!strcmp(k, "site") && jr_peek(r) == '"')
+		jr_string(r, x->site, sizeof(x->site));
+	else
+		jr_skip(r, 0);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -315,7 +316,8 @@ static int str_cmp(const void *a, const void *b)
 int fuzz_blocked_sites_parse(const char *json, size_t len, char *out, size_t n)
 {
 	struct jr r = {json, json + len, false};
-	char kind[64], frame[256], site[256];
+	struct story_rec x;
+	char site[256];
 	char *sites[64];
 	int ns = 0, ret;
 	size_t used = 0;
@@ -326,12 +328,13 @@ int fuzz_blocked_sites_parse(const char *json, size_t len, char *out, size_t n)
 	if (jr_eat(&r, ']'))
 		return 0;
 	do {
-		read_story_rec(&r, kind, sizeof(kind), frame, sizeof(frame));
+		memset(&x, 0, sizeof(x));
+		jr_object(&r, story_key, &x);
 		if (r.bad)
 			break;
-		if (strcmp(kind, "blocked") || !frame[0] || ns == 64)
+		if (strcmp(x.kind, "blocked") || !x.site[0] || ns == 64)
 			continue;
-		fuzz_site_clean(frame, site, sizeof(site));
+		fuzz_site_clean(x.site, site, sizeof(site));
 		sites[ns] = strdup(site);
 		if (sites[ns])
 			ns++;

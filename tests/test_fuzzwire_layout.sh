@@ -181,9 +181,13 @@ case "$sig" in
 esac
 t_end
 
-# groups NAME: the signature and count of every group, one per line, sorted.
-groups() {
-	json "$T/json" '"\n".join(sorted("%s|%s|%d" % (f["kind"], f["signature"], f["count"]) for f in j["failures"]))'
+# expect_groups WANT: the run failed, and its groups ("kind|signature|count"
+# a line, sorted; source line numbers made LINE) are WANT.
+expect_groups() {
+	local g
+	[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
+	g=$(json "$T/json" '"\n".join(sorted("%s|%s|%d" % (f["kind"], f["signature"], f["count"]) for f in j["failures"]))')
+	[ "$(sed -E 's/\.c:[0-9]+\)/.c:LINE)/' <<<"$g")" = "$1" ] || t_fail "groups: $g"
 }
 
 t_begin "misuse: two call sites of one kind make two groups, one site twice one"
@@ -191,11 +195,8 @@ new_name sites
 layout
 # Runs 0 and 2 unlock in unlock_a(), runs 1 and 3 in unlock_b().
 fz out --runs 4 -l "$T/fw.layout" -- "$H" nonowner-sites "$N"
-[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
-g=$(groups)
-want="misuse|unlock-not-owner fw.lock at unlock_a (helper_fuzzwire_target.c:LINE)|2
+expect_groups "misuse|unlock-not-owner fw.lock at unlock_a (helper_fuzzwire_target.c:LINE)|2
 misuse|unlock-not-owner fw.lock at unlock_b (helper_fuzzwire_target.c:LINE)|2"
-[ "$(sed -E 's/\.c:[0-9]+\)/.c:LINE)/' <<<"$g")" = "$want" ] || t_fail "groups: $g"
 [ -d "$T/out/failure-1" ] && [ -d "$T/out/failure-2" ] &&
 	[ ! -e "$T/out/failure-3" ] || t_fail "folders: $(ls "$T/out")"
 [ "$(wc -l <"$T/out/failure-1/seeds.txt")" = 2 ] ||
@@ -207,11 +208,8 @@ new_name hsites
 layout
 fz out --runs 4 --timeout 300 -l "$T/fw.layout" \
 	-- "$H" deadowner-sites "$N"
-[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
-g=$(groups)
-want="hang|helper_fuzzwire futex fw.lock; at lock_a (helper_fuzzwire_target.c:LINE)|2
+expect_groups "hang|helper_fuzzwire futex fw.lock; at lock_a (helper_fuzzwire_target.c:LINE)|2
 hang|helper_fuzzwire futex fw.lock; at lock_b (helper_fuzzwire_target.c:LINE)|2"
-[ "$(sed -E 's/\.c:[0-9]+\)/.c:LINE)/' <<<"$g")" = "$want" ] || t_fail "groups: $g"
 grep -q '"kind":"blocked".*"site":"lock_a+0x' "$T/out/failure-1/blocked.json" ||
 	t_fail "blocked.json: $(cat "$T/out/failure-1/blocked.json")"
 t_end
