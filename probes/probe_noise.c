@@ -42,8 +42,9 @@ static const unsigned nz_rates[] = {10, 30, 60, 120, 200};
 /* A thread's first sync points (startup: creating, sizing, mapping and
  * initialising shared state, where initialisation races live) are shaken
  * at least at this rate: a window there holds a point or two, once per
- * run, so it gets more than the common rates (160 until session 3: an
- * initialisation race took a median of 22 runs, 1-2 with 384). */
+ * run, so it gets more than the common rates (160 until session 3; with
+ * the setup points below, bug-init-race went from a median of 22 noise
+ * runs to 2, docs/bench-fuzz.md). */
 #define NZ_START_POINTS 32
 #define NZ_START_RATE	384
 /* Setup points (below) are shaken at least at this rate, and with a sleep
