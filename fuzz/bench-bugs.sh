@@ -25,8 +25,11 @@
 # A twins-only run of the issue's 10,000 runs per twin, one chunk of 2,500
 # at a time:  BUGS= M=10000 CHUNK=2500 LOCK=/tmp/shmscope-check.lock \
 #             fuzz/bench-bugs.sh
-# Chunk c of a twin runs with base seed 1 + c * CHUNK, so that the chunks
-# together run exactly the seeds of one campaign of M runs with seed 1.
+# Chunk c of a twin runs with base seed 1 + c * CHUNK: since session 2's
+# seed derivation (fuzz/seed.c: run i of base seed S is
+# splitmix64(splitmix64(S) + i) >> 11) each chunk is an independent
+# campaign, and the chunks together run M independent seeds (not, as
+# before, the seeds of one campaign with seed 1).
 # Each seed stops at whichever of C runs and T seconds comes first.
 #
 # Prints a Markdown table on stdout, progress on stderr.
@@ -90,7 +93,14 @@ for b in $BUGS; do
 				# came after it.  And a run stopped unjudged by
 				# --stop-first (the failing run's neighbour that
 				# started with it) is not counted.
-				n=$(field "$d.json" 'min([j["runs"]] + [f["first_run"] + 1 for f in j["failures"]])')
+				# A group's first_run is the run that reported
+				# first, not the lowest index: with --jobs 2 two
+				# failing runs (two hangs found by their
+				# --timeout) can report in either order.  Every
+				# failing run judged is in some seeds.txt.
+				first=$(cat "$d"/failure-*/seeds.txt 2>/dev/null |
+					awk '$2 == "run" && (m == "" || $3 < m) { m = $3 } END { print m }')
+				n=$(field "$d.json" "min([j['runs']] + [f['first_run'] + 1 for f in j['failures']] + [${first:-j['runs']} + 1])")
 				nfound=$((nfound + 1))
 				fs=$(field "$d.json" 'j["failures"][0]["first_seed"]')
 				fseed="$fseed $fs"

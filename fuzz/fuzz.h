@@ -230,8 +230,9 @@ void fuzz_checks_close(void);
 
 /* After a run: `shmtrace report --json [-l LAYOUT] DIR/trace` into
  * DIR/report.json.  0: no misuse (or no trace, no shmtrace); 1: misuse,
- * the first as "KIND LOCK" into SIG (digits of an unnamed segment
- * squashed) and as prose into WHAT. */
+ * the first as "KIND LOCK at SITE" into SIG (digits of an unnamed segment
+ * squashed, the call site by fuzz_site_clean(); "KIND LOCK" when the trace
+ * has no stack) and as prose into WHAT. */
 int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 		      size_t sn, char *what, size_t wn);
 /* Whether the probe recorded any event in DIR/trace. */
@@ -246,6 +247,20 @@ int fuzz_shmtrace(const struct fuzz_opts *o, const char *const *args,
  * described as above, or -EINVAL when malformed. */
 int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 		      char *what, size_t wn);
+
+/* A call site as the symbolizer printed it ("func+0x12 (f.c:40)") made
+ * stable for grouping: "func (f.c:40)" when the line is known, else
+ * "func+0x12" or "lib.so+0x1234"; "?" for a bare address (it moves with
+ * ASLR). */
+void fuzz_site_clean(const char *frame, char *out, size_t n);
+/* After a hung run was killed: `shmtrace story --json --last 1 DIR/trace`
+ * into DIR/blocked.json, and the call sites where its threads were left
+ * blocked (mutex, rwlock, semaphore, condvar), cleaned, sorted, each once,
+ * joined by ", " into OUT.  The number of sites (0: none known). */
+int fuzz_blocked_sites(const struct fuzz_opts *o, const char *dir, char *out,
+		       size_t n);
+/* The same from a story's JSON array (LEN bytes); -EINVAL if malformed. */
+int fuzz_blocked_sites_parse(const char *json, size_t len, char *out, size_t n);
 
 /* --- failures.c -------------------------------------------------------- */
 

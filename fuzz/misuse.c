@@ -132,13 +132,13 @@ static bool jr_key(struct jr *r, const char *key)
 	return false;
 }
 
-/* One misuse object: its kind and its lock's name. */
-static void read_misuse(struct jr *r, char *kind, size_t kn, char *lock,
-			size_t ln)
+/* Walk the object at R: for each key, FN reads (or skips) its value. */
+static void jr_object(struct jr *r,
+		      void (*fn)(struct jr *r, const char *key, void *arg),
+		      void *arg)
 {
 	char k[64];
 
-	kind[0] = lock[0] = 0;
 	if (!jr_eat(r, '{')) {
 		r->bad = true;
 		return;
@@ -151,20 +151,79 @@ static void read_misuse(struct jr *r, char *kind, size_t kn, char *lock,
 			r->bad = true;
 		if (r->bad)
 			return;
-		if (!strcmp(k, "kind") && jr_peek(r) == '"') {
-			jr_string(r, kind, kn);
-		} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
-			const char *obj = r->p;
-			if (jr_key(r, "name") && jr_peek(r) == '"')
-				jr_string(r, lock, ln);
-			r->p = obj;
-			jr_skip(r, 0);
-		} else {
-			jr_skip(r, 0);
-		}
+		fn(r, k, arg);
 	} while (!r->bad && jr_eat(r, ','));
 	if (!jr_eat(r, '}'))
 		r->bad = true;
+}
+
+/* The first string of the array at R into OUT (size N; "" when the array
+ * is empty), R past the array. */
+static void read_first_str(struct jr *r, char *out, size_t n)
+{
+	out[0] = 0;
+	if (!jr_eat(r, '[')) {
+		r->bad = true;
+		return;
+	}
+	if (jr_eat(r, ']'))
+		return;
+	do {
+		if (!out[0] && jr_peek(r) == '"')
+			jr_string(r, out, n);
+		else
+			jr_skip(r, 0);
+	} while (!r->bad && jr_eat(r, ','));
+	if (!jr_eat(r, ']'))
+		r->bad = true;
+}
+
+void fuzz_site_clean(const char *frame, char *out, size_t n)
+{
+	const char *open = strstr(frame, " (");
+	const char *plus = strstr(frame, "+0x");
+	size_t fn;
+
+	/* A bare address: the symbolizer found no mapping, and an address
+	 * moves with ASLR. */
+	if (!frame[0] || !strncmp(frame, "0x", 2)) {
+		snprintf(out, n, "?");
+		return;
+	}
+	/* "func+0x12 (f.c:40)": the function and the line, which stay put
+	 * when code around them moves; "func+0x12 (prog)": the offset. */
+	if (open && strchr(open, ':') && plus && plus < open) {
+		fn = (size_t)(plus - frame);
+		snprintf(out, n, "%.*s%s", (int)fn, frame, open);
+		return;
+	}
+	fn = open ? (size_t)(open - frame) : strlen(frame);
+	snprintf(out, n, "%.*s", (int)fn, frame);
+}
+
+/* What is read of a misuse object: its kind, its lock's name and the call
+ * site (the first frame of its stack, "" when not recorded). */
+struct misuse_rec {
+	char kind[64], lock[256], site[256];
+};
+
+static void misuse_key(struct jr *r, const char *k, void *arg)
+{
+	struct misuse_rec *m = arg;
+
+	if (!strcmp(k, "kind") && jr_peek(r) == '"') {
+		jr_string(r, m->kind, sizeof(m->kind));
+	} else if (!strcmp(k, "lock") && jr_peek(r) == '{') {
+		const char *obj = r->p;
+		if (jr_key(r, "name") && jr_peek(r) == '"')
+			jr_string(r, m->lock, sizeof(m->lock));
+		r->p = obj;
+		jr_skip(r, 0);
+	} else if (!strcmp(k, "stack") && jr_peek(r) == '[') {
+		read_first_str(r, m->site, sizeof(m->site));
+	} else {
+		jr_skip(r, 0);
+	}
 }
 
 /* Segment names carry pids and counters ("/t-1234+0x40"): digits in the
@@ -201,7 +260,8 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 		      char *what, size_t wn)
 {
 	struct jr r = {json, json + len, false};
-	char kind[64], lock[256];
+	struct misuse_rec m;
+	char site[256];
 	int count = 0;
 
 	if (!jr_key(&r, "misuse") || !jr_eat(&r, '['))
@@ -209,24 +269,122 @@ int fuzz_misuse_parse(const char *json, size_t len, char *sig, size_t sn,
 	if (jr_eat(&r, ']'))
 		return 0;
 	do {
-		read_misuse(&r, kind, sizeof(kind), lock, sizeof(lock));
+		memset(&m, 0, sizeof(m));
+		jr_object(&r, misuse_key, &m);
 		if (r.bad)
 			return -EINVAL;
-		if (benign(kind))
+		if (benign(m.kind))
 			continue;
-		if (!count++) {
-			snprintf(what, wn, "%s of %s", kind,
-				 lock[0] ? lock : "?");
-			squash_segment_digits(lock);
-			snprintf(sig, sn, "%s %s", kind, lock[0] ? lock : "?");
-		}
+		if (count++)
+			continue;
+		fuzz_site_clean(m.site, site, sizeof(site));
+		snprintf(what, wn, "%s of %s%s%s", m.kind,
+			 m.lock[0] ? m.lock : "?", m.site[0] ? " at " : "",
+			 m.site);
+		squash_segment_digits(m.lock);
+		/* The same misuse at another call site is another bug. */
+		snprintf(sig, sn, "%s %s%s%s", m.kind, m.lock[0] ? m.lock : "?",
+			 m.site[0] ? " at " : "", m.site[0] ? site : "");
 	} while (jr_eat(&r, ','));
 	if (!jr_eat(&r, ']'))
 		return -EINVAL;
 	return count;
 }
 
+/* What is read of a story record: its "kind" and "site". */
+struct story_rec {
+	char kind[64], site[256];
+};
+
+static void story_key(struct jr *r, const char *k, void *arg)
+{
+	struct story_rec *x = arg;
+
+	if (!strcmp(k, "kind") && jr_peek(r) == '"')
+		jr_string(r, x->kind, sizeof(x->kind));
+	else if (!strcmp(k, "site") && jr_peek(r) == '"')
+		jr_string(r, x->site, sizeof(x->site));
+	else
+		jr_skip(r, 0);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fuzz_blocked_sites_parse(const char *json, size_t len, char *out, size_t n)
+{
+	struct jr r = {json, json + len, false};
+	struct story_rec x;
+	char site[256];
+	char *sites[64];
+	int ns = 0, ret;
+	size_t used = 0;
+
+	out[0] = 0;
+	if (!jr_eat(&r, '['))
+		return -EINVAL;
+	if (jr_eat(&r, ']'))
+		return 0;
+	do {
+		memset(&x, 0, sizeof(x));
+		jr_object(&r, story_key, &x);
+		if (r.bad)
+			break;
+		if (strcmp(x.kind, "blocked") || !x.site[0] || ns == 64)
+			continue;
+		fuzz_site_clean(x.site, site, sizeof(site));
+		sites[ns] = strdup(site);
+		if (sites[ns])
+			ns++;
+	} while (jr_eat(&r, ','));
+	if (r.bad || !jr_eat(&r, ']')) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	/* A set: sorted, each site once, whichever thread blocked first. */
+	qsort(sites, (size_t)ns, sizeof(sites[0]), str_cmp);
+	ret = 0;
+	for (int i = 0; i < ns; i++) {
+		if (i && !strcmp(sites[i], sites[i - 1]))
+			continue;
+		if (used + strlen(sites[i]) + 3 >= n)
+			break;
+		used += (size_t)snprintf(out + used, n - used, "%s%s",
+					 ret ? ", " : "", sites[i]);
+		ret++;
+	}
+out_free:
+	for (int i = 0; i < ns; i++)
+		free(sites[i]);
+	return ret;
+}
+
 /* --- running the report -------------------------------------------------- */
+
+/* The whole of the file PATH into a new buffer (*LEN bytes), or NULL. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if (n > 0)
+		buf = malloc((size_t)n);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = buf ? (size_t)n : 0;
+	return buf;
+}
 
 /* Whether the probe recorded any event in DIR/trace: a process that never
  * touched a lock has no chunk in use, and a trace without events has no
@@ -300,8 +458,7 @@ int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 		      size_t sn, char *what, size_t wn)
 {
 	char out[4200], *buf;
-	FILE *f;
-	long len;
+	size_t len;
 	int ret;
 
 	static const char *const report[] = {"report", "--json", NULL};
@@ -311,20 +468,35 @@ int fuzz_misuse_check(const struct fuzz_opts *o, const char *dir, char *sig,
 	snprintf(out, sizeof(out), "%s/report.json", dir);
 	if (fuzz_shmtrace(o, report, dir, out))
 		return 0; /* an empty trace: nothing to say */
-	f = fopen(out, "r");
-	if (!f)
+	buf = slurp(out, &len);
+	if (!buf)
 		return 0;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = len > 0 ? malloc((size_t)len) : NULL;
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	ret = fuzz_misuse_parse(buf, (size_t)len, sig, sn, what, wn);
+	ret = fuzz_misuse_parse(buf, len, sig, sn, what, wn);
 	free(buf);
 	return ret > 0;
+}
+
+int fuzz_blocked_sites(const struct fuzz_opts *o, const char *dir, char *out,
+		       size_t n)
+{
+	char path[4200], *buf;
+	size_t len;
+	int ret;
+
+	/* Only the end matters: who was left blocked, and where. */
+	static const char *const story[] = {"story", "--json", "--last", "1",
+					    NULL};
+
+	out[0] = 0;
+	if (!o->shmtrace[0] || !o->probe[0] || !fuzz_traced(dir))
+		return 0;
+	snprintf(path, sizeof(path), "%s/blocked.json", dir);
+	if (fuzz_shmtrace(o, story, dir, path))
+		return 0;
+	buf = slurp(path, &len);
+	if (!buf)
+		return 0;
+	ret = fuzz_blocked_sites_parse(buf, len, out, n);
+	free(buf);
+	return ret < 0 ? 0 : ret;
 }

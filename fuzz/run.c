@@ -415,18 +415,25 @@ static void judge_valgrind(struct sup *s)
 
 static void hang(struct sup *s)
 {
-	char shape[400], sig[512], what[1024], finding[400], late[120] = "";
+	char shape[400], sig[512], what[1024], finding[400], sites[300];
+	char late[120] = "";
 
 	fflush(s->status); /* the diagnosis names the reaped from it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape),
 			finding, sizeof(finding));
-	snprintf(sig, sizeof(sig), "%s", shape);
-	/* A named cycle or dead owner says more than the list of waits. */
+	kill_all(s);
+	/* Where they blocked, from the trace (complete once all are dead):
+	 * the same waits reached from other code are another hang. */
+	if (fuzz_blocked_sites(s->o, s->r->dir, sites, sizeof(sites)) > 0)
+		snprintf(sig, sizeof(sig), "%.300s; at %.200s", shape, sites);
+	else
+		snprintf(sig, sizeof(sig), "%s", shape);
 	if (s->starved)
 		snprintf(late, sizeof(late),
 			 " (after %d longer waits: a thread was starved of "
 			 "CPU)",
 			 s->starved);
+	/* A named cycle or dead owner says more than the list of waits. */
 	if (finding[0])
 		snprintf(what, sizeof(what),
 			 "no progress for %d ms%s; %s (see diagnosis.txt)",
@@ -437,7 +444,6 @@ static void hang(struct sup *s)
 			 "diagnosis.txt)",
 			 s->o->timeout_ms, late, shape);
 	fail(s, FUZZ_HANG, sig, what);
-	kill_all(s);
 }
 
 static void pct_deadlock(struct sup *s)

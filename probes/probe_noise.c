@@ -41,10 +41,16 @@
 static const unsigned nz_rates[] = {10, 30, 60, 120, 200};
 /* A thread's first sync points (startup: creating, sizing, mapping and
  * initialising shared state, where initialisation races live) are shaken
- * at least at this rate. */
+ * at least at this rate: a window there holds a point or two, once per
+ * run, so it gets more than the common rates (160 until session 3; with
+ * the setup points below, bug-init-race went from a median of 22 noise
+ * runs to 2, docs/bench-fuzz.md). */
 #define NZ_START_POINTS 32
-#define NZ_START_RATE	160
-#define NZ_SPIN_MAX_US	50
+#define NZ_START_RATE	384
+/* Setup points (below) are shaken at least at this rate, and with a sleep
+ * or a stall, never a mere yield or spin. */
+#define NZ_SETUP_RATE  512
+#define NZ_SPIN_MAX_US 50
 /* Sleeps, log-uniform from 20 to 500 us: short ones reorder, long ones
  * let another process run through a whole critical section. */
 static const unsigned nz_sleeps[] = {20,  25,  31,  38,	 47,  58,  72,	89,
@@ -256,6 +262,28 @@ static void nz_spin(unsigned us)
 		__builtin_ia32_pause();
 }
 
+/* The init of a sync object and the calls that create, size and map a
+ * segment: rare in a program (not in its loops, as a rule) and where
+ * initialisation and resizing races live, in windows that hold a point or
+ * two once per run.  A yield or a spin of a few us there rarely lets a
+ * peer through a whole initialisation; a sleep does. */
+static bool nz_setup_point(unsigned op)
+{
+	switch (op) {
+	case TRACE_MUTEX_INIT:
+	case TRACE_RW_INIT:
+	case TRACE_COND_INIT:
+	case TRACE_SPIN_INIT:
+	case TRACE_SEM_INIT:
+	case TRACE_SHM_OPEN:
+	case TRACE_FTRUNCATE:
+	case TRACE_MMAP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 enum { NZ_NOTHING, NZ_YIELD, NZ_SPIN, NZ_SLEEP, NZ_STALL };
 static const char *const nz_kind[] = {"nothing", "yield", "spin", "sleep",
 				      "stall"};
@@ -265,6 +293,7 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 	int saved = errno;
 	uint64_t n, r;
 	unsigned rate, kind, us = 0;
+	bool setup;
 
 	if (t->busy)
 		return; /* the probe's own calls (the unwinder's mmap) */
@@ -279,8 +308,11 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 	n = t->nz_count++;
 	r = nz_draw(t->nz_key, n);
 	rate = N.rate;
+	setup = nz_setup_point(op);
 	if (n < NZ_START_POINTS && rate < NZ_START_RATE)
 		rate = NZ_START_RATE;
+	if (setup && rate < NZ_SETUP_RATE)
+		rate = NZ_SETUP_RATE;
 	if (t->nz_slept_us > NZ_BUDGET_US)
 		rate = rate / 16 + 1;
 	if ((r & 1023) >= rate) {
@@ -293,6 +325,8 @@ void probe_noise_slow(struct probe_thread *t, unsigned op, unsigned after)
 	       : kind < 8  ? NZ_SPIN
 	       : kind < 15 ? NZ_SLEEP
 			   : NZ_STALL;
+	if (setup && kind < NZ_SLEEP)
+		kind = NZ_SLEEP;
 	if (kind == NZ_SPIN) {
 		us = 1 + (unsigned)((r >> 16) % NZ_SPIN_MAX_US);
 	} else if (kind == NZ_SLEEP) {

@@ -1057,11 +1057,25 @@ static void end_line(bool *any)
 	*any = true;
 }
 
+/* The call site of the blocking call B (its stack's first frame,
+ * symbolized) into BUF; false when the trace has no stack for it. */
+static bool block_site(const struct story *s, const struct rec *b, char *buf,
+		       size_t len)
+{
+	const struct trace_proc *p = proc_of(s, b->proc);
+	const uint64_t *pcs;
+
+	if (!b->aux || trace_proc_stack(p, b->aux, &pcs) <= 0)
+		return false;
+	sym_pc(p, pcs[0], buf, len);
+	return true;
+}
+
 static void end_blocked(struct story *s, int t, bool *any)
 {
 	const struct rec *b = &s->th[t].block;
 	const struct sobj *so = obj_get(s, b);
-	char w[32], o[32], obj[256], at[32];
+	char w[32], o[32], obj[256], at[32], site[256];
 
 	who(s, t, w, sizeof(w));
 	obj_name(s, b, obj, sizeof(obj));
@@ -1078,6 +1092,8 @@ static void end_blocked(struct story *s, int t, bool *any)
 			json_kv_int(&s->j, "held_by_thread",
 				    s->th[so->owner].no);
 		}
+		if (block_site(s, b, site, sizeof(site)))
+			json_kv_str(&s->j, "site", site);
 		json_end_obj(&s->j);
 		return;
 	}
@@ -1344,6 +1360,7 @@ int cmd_story(int argc, char **argv)
 	number_procs(&s);
 	tell(&s, argv[optind]);
 	story_free(&s);
+	sym_cleanup();
 	trace_reader_close(s.r);
 	report_layout_unload();
 	return 0;

@@ -21,6 +21,11 @@
  *                       and waits for the other); the parent waits
  *   deadowner NAME      a child takes `lock` and exits holding it (not
  *                       robust), the parent then blocks locking it
+ *   nonowner-sites NAME as nonowner, the child's unlock at one of two call
+ *                       sites: unlock_a() in even runs of a campaign
+ *                       (SHMFUZZ_RUN), unlock_b() in odd ones
+ *   deadowner-sites NAME as deadowner, the parent blocking in lock_a() in
+ *                       even runs, lock_b() in odd ones
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -118,6 +123,42 @@ static void abba_child(struct fw *f, pthread_mutex_t *first,
 	_exit(0);
 }
 
+/* Two call sites of the same operation: shmfuzz must tell them apart.
+ * Not tail calls: the call site is the caller's return address. */
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+
+__attribute__((noinline)) static void unlock_a(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	NO_TAIL_CALL();
+}
+
+__attribute__((noinline)) static void unlock_b(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	NO_TAIL_CALL();
+}
+
+__attribute__((noinline)) static void lock_a(pthread_mutex_t *m)
+{
+	pthread_mutex_lock(m);
+	NO_TAIL_CALL();
+}
+
+__attribute__((noinline)) static void lock_b(pthread_mutex_t *m)
+{
+	pthread_mutex_lock(m);
+	NO_TAIL_CALL();
+}
+
+/* Site A in the even runs of a campaign, B in the odd ones. */
+static bool odd_run(void)
+{
+	const char *run = getenv("SHMFUZZ_RUN");
+
+	return run && atoi(run) % 2;
+}
+
 static int wait_all(void)
 {
 	int st, bad = 0;
@@ -166,6 +207,14 @@ int main(int argc, char **argv)
 		}
 		if (wait_all())
 			return 1;
+	} else if (!strcmp(mode, "nonowner-sites")) {
+		pthread_mutex_lock(&f->lock);
+		if (!fork()) {
+			(odd_run() ? unlock_b : unlock_a)(&f->lock);
+			_exit(0);
+		}
+		if (wait_all())
+			return 1;
 	} else if (!strcmp(mode, "abba")) {
 		if (!fork())
 			abba_child(f, &f->l1, &f->l2);
@@ -179,6 +228,13 @@ int main(int argc, char **argv)
 		}
 		wait_all();
 		pthread_mutex_lock(&f->lock); /* never returns */
+	} else if (!strcmp(mode, "deadowner-sites")) {
+		if (!fork()) {
+			pthread_mutex_lock(&f->lock);
+			_exit(0);
+		}
+		wait_all();
+		(odd_run() ? lock_b : lock_a)(&f->lock); /* never returns */
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;

@@ -163,7 +163,10 @@ new_name own
 layout
 fz out --runs 2 -l "$T/fw.layout" \
 	-- "$H" nonowner "$N"
-expect_failure 1 "misuse unlock-not-owner fw.lock"
+[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/json" "$T/err")"
+# The call site, symbolized: function and line, the same in every run.
+grep -Eq '^misuse unlock-not-owner fw.lock at main \(helper_fuzzwire_target.c:[0-9]+\)$' <<<"$(first kind signature)" ||
+	t_fail "signature: $(first kind signature)"
 [ "$(first count)" = 2 ] || t_fail "count: $(first count)"
 [ -s "$T/out/failure-1/report.json" ] || t_fail "no report.json"
 t_end
@@ -173,9 +176,42 @@ new_name own
 fz out --runs 2 -- "$H" nonowner "$N"
 sig=$(first signature count)
 case "$sig" in
-"unlock-not-owner /shmscope-t-fw-own-#-#+0x8 2") ;;
+"unlock-not-owner /shmscope-t-fw-own-#-#+0x8 at main (helper_fuzzwire_target.c:"[0-9]*") 2") ;;
 *) t_fail "signature: $sig" ;;
 esac
+t_end
+
+# expect_groups WANT: the run failed, and its groups ("kind|signature|count"
+# a line, sorted; source line numbers made LINE) are WANT.
+expect_groups() {
+	local g
+	[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
+	g=$(json "$T/json" '"\n".join(sorted("%s|%s|%d" % (f["kind"], f["signature"], f["count"]) for f in j["failures"]))')
+	[ "$(sed -E 's/\.c:[0-9]+\)/.c:LINE)/' <<<"$g")" = "$1" ] || t_fail "groups: $g"
+}
+
+t_begin "misuse: two call sites of one kind make two groups, one site twice one"
+new_name sites
+layout
+# Runs 0 and 2 unlock in unlock_a(), runs 1 and 3 in unlock_b().
+fz out --runs 4 -l "$T/fw.layout" -- "$H" nonowner-sites "$N"
+expect_groups "misuse|unlock-not-owner fw.lock at unlock_a (helper_fuzzwire_target.c:LINE)|2
+misuse|unlock-not-owner fw.lock at unlock_b (helper_fuzzwire_target.c:LINE)|2"
+[ -d "$T/out/failure-1" ] && [ -d "$T/out/failure-2" ] &&
+	[ ! -e "$T/out/failure-3" ] || t_fail "folders: $(ls "$T/out")"
+[ "$(wc -l <"$T/out/failure-1/seeds.txt")" = 2 ] ||
+	t_fail "seeds: $(cat "$T/out/failure-1/seeds.txt")"
+t_end
+
+t_begin "hang: blocked at two call sites, two groups; at one site, one group"
+new_name hsites
+layout
+fz out --runs 4 --timeout 300 -l "$T/fw.layout" \
+	-- "$H" deadowner-sites "$N"
+expect_groups "hang|helper_fuzzwire futex fw.lock; at lock_a (helper_fuzzwire_target.c:LINE)|2
+hang|helper_fuzzwire futex fw.lock; at lock_b (helper_fuzzwire_target.c:LINE)|2"
+grep -q '"kind":"blocked".*"site":"lock_a+0x' "$T/out/failure-1/blocked.json" ||
+	t_fail "blocked.json: $(cat "$T/out/failure-1/blocked.json")"
 t_end
 
 t_begin "a two-process ABBA deadlock: the diagnosis names the cycle by field path"

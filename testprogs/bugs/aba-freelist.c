@@ -10,24 +10,30 @@
  * head is A again, so the stale compare-and-swap succeeds and installs B,
  * which is in use: B is handed out twice (ABA).  The next owner of B finds
  * it still owned, or the consumer finds its payload overwritten.
- * Window: between the load of head's next and the compare-and-swap (a few
- * instructions, no sync call: only a preemption there opens it).
+ * Window: between the load of head's next and the compare-and-swap.  In it
+ * the producer checks the candidate node's guard word under the node's
+ * spin lock (the consumer rewrites the guard, under that lock, when it
+ * recycles the node): a few hundred nanoseconds, which a plain run rarely
+ * stretches far enough for three processes to line up in it.
  * Fixed twin: the head carries a generation tag bumped by every change.
  */
 #include "bugkit.h"
 
 #include <sched.h>
+#include <stdlib.h>
 
-#define MAGIC	 0x41424146u /* "ABAF" */
-#define NNODES	 4
-#define NIL	 0xffffffffu
-#define FILL_NS	 200 /* filling a message */
-#define CHECK_NS 300 /* checking a node before claiming it */
+#define MAGIC	0x41424146u /* "ABAF" */
+#define NNODES	4
+#define NIL	0xffffffffu
+#define FILL_NS 200	    /* filling a message */
+#define GUARD	0x46524545u /* "FREE": a node's guard word */
 
 struct node {
 	uint32_t next;	/* free list link */
 	int32_t owner;	/* pid of the producer holding it, 0 when free */
 	uint64_t value; /* producer << 32 | seq */
+	pthread_spinlock_t lock; /* guards the guard word */
+	uint32_t guard;		 /* GUARD, rewritten on every recycling */
 };
 
 /* A single-producer single-consumer ring of node indices. */
@@ -100,6 +106,16 @@ static bool force_window(const struct bugkit *k, struct pool *p, uint64_t old,
 	return false;
 }
 
+static bool guard_ok(struct node *n)
+{
+	bool ok;
+
+	pthread_spin_lock(&n->lock);
+	ok = n->guard == GUARD;
+	pthread_spin_unlock(&n->lock);
+	return ok;
+}
+
 static uint32_t pool_get(struct bugkit *k, struct pool *p, bool forced)
 {
 	for (;;) {
@@ -111,8 +127,12 @@ static uint32_t pool_get(struct bugkit *k, struct pool *p, bool forced)
 			continue;
 		}
 		next = __atomic_load_n(&p->nodes[idx].next, __ATOMIC_RELAXED);
-		/* Check the node's guard words before claiming it. */
-		bugkit_spin_ns(CHECK_NS);
+		/* Check the node's guard word before claiming it. */
+		if (!guard_ok(&p->nodes[idx])) {
+			bugkit_damage(k, "node %u: guard word overwritten",
+				      idx);
+			exit(BUGKIT_DAMAGE);
+		}
 		if (k->force && forced && force_window(k, p, old, next)) {
 			__atomic_add_fetch(&p->pops, 1, __ATOMIC_RELAXED);
 			return idx;
@@ -128,7 +148,12 @@ static uint32_t pool_get(struct bugkit *k, struct pool *p, bool forced)
 
 static void pool_put(struct bugkit *k, struct pool *p, uint32_t idx)
 {
-	uint64_t old = __atomic_load_n(&p->head, __ATOMIC_ACQUIRE);
+	uint64_t old;
+
+	pthread_spin_lock(&p->nodes[idx].lock);
+	p->nodes[idx].guard = GUARD;
+	pthread_spin_unlock(&p->nodes[idx].lock);
+	old = __atomic_load_n(&p->head, __ATOMIC_ACQUIRE);
 
 	do {
 		__atomic_store_n(&p->nodes[idx].next, (uint32_t)old,
@@ -213,7 +238,7 @@ static const struct bugkit_prog prog = {
 		   "index: a node in use is handed out twice.",
 	.force_help = "producer 0 holds its first pop's window open until "
 		      "the ABA interleaving has happened",
-	.default_m = 4000,
+	.default_m = 1000,
 	.on_hang = on_hang,
 };
 
@@ -225,8 +250,11 @@ int main(int argc, char **argv)
 
 	bugkit_init(&k, &prog, argc, argv);
 	p = bugkit_create(&k, sizeof(*p));
-	for (uint32_t i = 0; i < NNODES; i++)
+	for (uint32_t i = 0; i < NNODES; i++) {
 		p->nodes[i].next = i + 1 < NNODES ? i + 1 : NIL;
+		pthread_spin_init(&p->nodes[i].lock, PTHREAD_PROCESS_SHARED);
+		p->nodes[i].guard = GUARD;
+	}
 	p->head = 0;
 	p->magic = MAGIC;
 	bugkit_spawn(&k, "consumer", consumer, 0);

@@ -2,15 +2,19 @@
  * bug-owner-dead - a producer updates a shared account record (two
  * counters that must move together) under a robust process-shared mutex;
  * an auditor checks the record under the same mutex; a manager process
- * restarts the producer once per run at a random moment (SIGKILL, then a
- * replacement that carries on from the record).
+ * is the producer's watchdog: the producer stamps a heartbeat on every
+ * update, and a producer whose heartbeat is older than STALL_US is taken
+ * to be stuck and restarted (SIGKILL, then a replacement that carries on
+ * from the record), at most MAX_RESTARTS times a run.
  *
  * The bug: nobody looks at what pthread_mutex_lock returns.  When the
- * producer is killed inside its critical section (between the two counter
- * updates) the next locker gets EOWNERDEAD, ignores it, never repairs the
- * record nor calls pthread_mutex_consistent: the auditor sees a != b (and
- * the mutex becomes unrecoverable).
- * Window: the restart landing inside the producer's critical section.
+ * producer is killed while it holds the lock (between the two counter
+ * updates, or before the first) the next locker gets EOWNERDEAD, ignores
+ * it, never repairs the record nor calls pthread_mutex_consistent: the
+ * auditor sees a != b, or the mutex becomes unrecoverable.
+ * Window: the producer stalled for STALL_US while it holds the lock (its
+ * critical section is 1 us: a plain run needs a preemption of 5 ms right
+ * there).
  * Fixed twin: EOWNERDEAD is handled: the half-done update is rolled back and
  * the mutex marked consistent.
  *
@@ -33,9 +37,12 @@
 #define ROBUST	  true
 #endif
 
-#define MAGIC	 0x44454144u /* "DEAD" */
-#define PAUSE_US 40	     /* mean wait of the producer for its input */
-#define CS_NS	 4000	     /* the producer's critical section */
+#define MAGIC	     0x44454144u /* "DEAD" */
+#define PAUSE_US     40		 /* mean wait of the producer for its input */
+#define CS_NS	     1000	 /* the producer's critical section */
+#define STALL_US     5000	 /* no heartbeat for this long: stuck */
+#define WATCH_US     250	 /* the watchdog looks this often */
+#define MAX_RESTARTS 3
 
 struct account {
 	uint32_t magic;
@@ -46,6 +53,7 @@ struct account {
 	uint64_t updates; /* complete updates */
 	uint32_t restarts;
 	uint32_t repairs; /* EOWNERDEAD handled (fixed twin) */
+	uint64_t beat;	  /* the producer's heartbeat (monotonic ns) */
 };
 
 static void on_hang(struct bugkit *k)
@@ -91,6 +99,7 @@ static int producer(struct bugkit *k, long gen)
 	r->producer = (int32_t)getpid();
 	for (;;) {
 		bugkit_sleep_us(bugkit_rand_below(&rng, 2 * PAUSE_US));
+		__atomic_store_n(&r->beat, bugkit_now_ns(), __ATOMIC_RELEASE);
 		lock(k, r);
 		if (r->updates >= k->m) {
 			pthread_mutex_unlock(&r->lock);
@@ -106,32 +115,64 @@ static int producer(struct bugkit *k, long gen)
 	}
 }
 
-/* Restart the producer once, at a random moment of its expected run. */
-static int manager(struct bugkit *k, long unused)
+/* --force: kill the producer once, inside its critical section (after
+ * a++, before b++), and start a replacement. */
+static int restart_forced(struct bugkit *k, struct account *r, pid_t p)
 {
-	struct account *r = k->map;
-	uint64_t rng = bugkit_rng_seed(k, 100);
-	unsigned long run_us = k->m * (PAUSE_US + 10);
-	pid_t p;
 	int st;
 
-	(void)unused;
-	p = bugkit_spawn(k, "producer", producer, 0);
-	if (k->force) {
-		/* Kill it inside its critical section: after a++, before b++.
-		 */
-		while (__atomic_load_n(&r->a, __ATOMIC_ACQUIRE) ==
-		       __atomic_load_n(&r->b, __ATOMIC_ACQUIRE))
-			bugkit_sleep_us(50);
-	} else {
-		bugkit_sleep_us(bugkit_rand_below(&rng, run_us));
-	}
+	while (__atomic_load_n(&r->a, __ATOMIC_ACQUIRE) ==
+	       __atomic_load_n(&r->b, __ATOMIC_ACQUIRE))
+		bugkit_sleep_us(50);
 	kill(p, SIGKILL);
 	waitpid(p, &st, 0);
 	if (WIFSIGNALED(st))
 		r->restarts++;
-	p = bugkit_spawn(k, "producer", producer, 1);
-	waitpid(p, &st, 0);
+	return bugkit_spawn(k, "producer", producer, 1);
+}
+
+static bool stuck(struct account *r)
+{
+	uint64_t beat = __atomic_load_n(&r->beat, __ATOMIC_ACQUIRE);
+
+	return bugkit_now_ns() - beat > STALL_US * 1000ull;
+}
+
+/* The producer's watchdog: restart it when its heartbeat stops. */
+static int manager(struct bugkit *k, long unused)
+{
+	struct account *r = k->map;
+	long gen = 0;
+	pid_t p;
+	int st;
+
+	(void)unused;
+	__atomic_store_n(&r->beat, bugkit_now_ns(), __ATOMIC_RELEASE);
+	p = bugkit_spawn(k, "producer", producer, gen++);
+	if (k->force) {
+		/* One restart, forced: the watchdog stays out of it. */
+		p = restart_forced(k, r, p);
+		waitpid(p, &st, 0);
+	}
+	while (!k->force) {
+		/* Out of restarts: wait, without waking up every 250 us (a
+		 * hung run must look hung, not busy). */
+		if (gen > MAX_RESTARTS) {
+			waitpid(p, &st, 0);
+			break;
+		}
+		bugkit_sleep_us(WATCH_US);
+		if (waitpid(p, &st, WNOHANG) == p)
+			break;
+		if (!stuck(r))
+			continue;
+		kill(p, SIGKILL);
+		waitpid(p, &st, 0);
+		if (WIFSIGNALED(st))
+			r->restarts++;
+		__atomic_store_n(&r->beat, bugkit_now_ns(), __ATOMIC_RELEASE);
+		p = bugkit_spawn(k, "producer", producer, gen++);
+	}
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	bugkit_damage(k, "replacement producer killed by %s",
@@ -179,7 +220,7 @@ static const struct bugkit_prog prog = {
 		   "EOWNERDEAD of the robust mutex is ignored.",
 #endif
 	.force_help = "the producer holds the lock 3 ms per update and is "
-		      "killed while it holds it",
+		      "killed once while it holds it",
 	.default_m = 300,
 	.on_hang = on_hang,
 };
