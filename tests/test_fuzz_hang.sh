@@ -123,42 +123,35 @@ t_wait_for 5000 no_procs || t_fail "processes left: $(pgrep -af "$N")"
 t_wait_for 5000 no_segs || t_fail "segments left: $(ls /dev/shm | grep "${N#/}")"
 t_end
 
-# starve SECONDS: a spinner at the highest priority on CPU 0 for SECONDS;
-# a target pinned there at the lowest gets no CPU meanwhile (CFS weights
-# 88761 against 15).  0 when it runs, 1 where priorities cannot be set.
-starve() {
-	nice -n -20 true 2>/dev/null && command -v taskset >/dev/null || return 1
+# starved_run SECONDS MS: a spinner at the highest priority on CPU 0 for
+# SECONDS, and beside it one shmfuzz run (--timeout MS) of a target pinned
+# there at the lowest, which gets no CPU meanwhile (CFS weights 88761
+# against 15) and needs ~0.1 s of it afterwards.  Sets rc.
+starved_run() {
 	t_spawn taskset -c 0 nice -n -20 timeout "$1" sh -c 'while :; do :; done'
 	# running: the timeout's child is the spinner
 	t_wait_for 2000 sh -c "pgrep -P $T_LAST >/dev/null"
+	"$F" --runs 1 --timeout "$2" --json --out "$T/out" -- sh -c \
+		"taskset -c 0 nice -n 19 sh -c 'i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done'" \
+		>"$T/json" 2>"$T/err"
+	rc=$?
 }
-# A target that needs ~0.1 s of CPU 0 and gets it only once the spinner
-# has stopped.
-STARVED="taskset -c 0 nice -n 19 sh -c 'i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done'"
 
-t_begin "a starved run is not a hang: the window restarts while a thread waits for a CPU"
-if ! starve 2; then
-	echo "SKIP: $T_FILE: $T_NAME: needs root (nice -20) and taskset"
+if ! nice -n -20 true 2>/dev/null || ! command -v taskset >/dev/null; then
+	echo "SKIP: $T_FILE: starved runs: need root (nice -20) and taskset"
 else
-	"$F" --runs 1 --timeout 1000 --json --out "$T/out" -- sh -c "$STARVED" \
-		>"$T/json" 2>"$T/err"
-	rc=$?
-	[ "$rc" = 0 ] || t_fail "exit $rc: $(cat "$T/err") $(cat "$T/out"/failure-1/failure.txt 2>&1)"
-fi
-t_end
+	t_begin "a starved run is not a hang: the window restarts while a thread waits for a CPU"
+	starved_run 2 1000
+	[ "$rc" = 0 ] || t_fail "exit $rc: $(cat "$T/err") $(cat "$T"/out/failure-1/failure.txt 2>&1)"
+	t_end
 
-t_begin "starved for longer than 5 windows: a hang that says the thread was starved"
-if ! starve 4; then
-	echo "SKIP: $T_FILE: $T_NAME: needs root (nice -20) and taskset"
-else
-	"$F" --runs 1 --timeout 300 --json --out "$T/out" -- sh -c "$STARVED" \
-		>"$T/json" 2>"$T/err"
-	rc=$?
+	t_begin "starved for longer than 5 windows: a hang that says the thread was starved"
+	starved_run 4 300
 	[ "$rc" = 1 ] || t_fail "exit $rc: $(cat "$T/err")"
 	grep -q '^what: no progress for 300 ms (after 4 longer waits: a thread was starved of CPU)' \
 		"$T/out/failure-1/failure.txt" ||
 		t_fail "failure.txt: $(cat "$T/out/failure-1/failure.txt" 2>&1)"
+	t_end
 fi
-t_end
 
 t_finish
