@@ -143,30 +143,29 @@ for i in 2 3; do
 done
 t_end
 
+# pct_passes RUNS SEED MODE: RUNS pct runs of the helper in MODE, none failing.
+pct_passes() {
+	"$F" --strategy pct --runs "$1" --seed "$2" --timeout 20000 \
+		--out "$T/out" -- "$H" "$3" 2>"$T/err" ||
+		t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/stdout.txt \
+			"$T"/out/failure-*/failure.txt 2>/dev/null)"
+}
+
 t_begin "a parent waiting for a child that is SIGKILLed or crashes is woken"
 start=$(date +%s%N)
 # Exit 0: the parent's waitpid returned each death (the grandchildren's
 # signals are the parent's to judge, not shmfuzz's).
-"$F" --strategy pct --runs 5 --seed 2 --timeout 20000 --out "$T/out" -- \
-	"$H" killwait 2>"$T/err" ||
-	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/stdout.txt \
-		"$T"/out/failure-*/failure.txt 2>/dev/null)"
+pct_passes 5 2 killwait
 ms=$(ms_since "$start")
 [ "$ms" -lt 15000 ] || t_fail "took $ms ms"
 t_end
 
 t_begin "waitpid(WNOHANG) does not block under pct"
-"$F" --strategy pct --runs 10 --seed 4 --timeout 20000 --out "$T/out" -- \
-	"$H" nohang 2>"$T/err" ||
-	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/stdout.txt \
-		"$T"/out/failure-*/failure.txt 2>/dev/null)"
+pct_passes 10 4 nohang
 t_end
 
 t_begin "a wait for a child the scheduler does not run is no deadlock"
-"$F" --strategy pct --runs 3 --seed 6 --timeout 20000 --out "$T/out" -- \
-	"$H" unprobed 2>"$T/err" ||
-	t_fail "$(cat "$T/err") $(cat "$T"/out/failure-*/failure.txt \
-		"$T"/out/failure-*/stdout.txt 2>/dev/null)"
+pct_passes 3 6 unprobed
 t_end
 
 t_begin "a rare lock-order inversion (one step in ~2500) is a hot step: found in a few runs"
