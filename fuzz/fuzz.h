@@ -353,6 +353,10 @@ int fuzz_pct_watch(struct fuzz_pct *p, double now);
 /* How soon to look at the baton again, in seconds: sooner while the
  * holder is a thread found spinning before. */
 double fuzz_pct_tick(const struct fuzz_pct *p);
+/* DIR/pct.txt: the control segment as it stands (the holder, every
+ * slot's state and futex word), for a hang the scheduler did not see. */
+void fuzz_pct_dump(struct fuzz_pct *p, const struct fuzz_opts *o,
+		   const char *dir);
 /* Describe the deadlock: SIG groups identical ones, WHAT names the
  * wait-for cycle; DIR/deadlock.txt lists every thread. */
 void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,

@@ -247,6 +247,16 @@ static bool unscheduled_child(const struct pct_ctl *ctl, int parent)
 
 /* A blocked thread waits for a child or a thread that the schedule does
  * not run: its end comes without the probe, and is no deadlock. */
+/* The slot a pthread_join waits for, by its block key: its tid may not
+ * be known yet (a thread joined before it first ran). */
+static int joined_slot(const struct pct_ctl *ctl, const struct pct_obj *ob)
+{
+	for (uint32_t s = 0; s < ctl->nslots; s++)
+		if (pct_join_key((int)s) == ob->key)
+			return (int)s;
+	return -1;
+}
+
 static bool waits_outside(const struct pct_ctl *ctl)
 {
 	for (uint32_t s = 0; s < ctl->nslots; s++) {
@@ -257,7 +267,7 @@ static bool waits_outside(const struct pct_ctl *ctl)
 		    unscheduled_child(ctl, th->pid))
 			return true;
 		if (th->obj.op == PCT_OP_JOIN) {
-			int j = slot_of_tid(ctl, th->obj.owner_tid);
+			int j = joined_slot(ctl, &th->obj);
 			if (j >= 0 && ctl->th[j].state == PCT_OUTSIDE)
 				return true;
 		}
@@ -554,6 +564,29 @@ found:
 	return true;
 }
 
+/* One line per slot: its state, what it waits for, its futex word. */
+static void write_threads(FILE *f, const struct fuzz_opts *o,
+			  const struct pct_ctl *ctl)
+{
+	char obj[160];
+
+	for (uint32_t s = 0; s < ctl->nslots; s++) {
+		const struct pct_thread *th = &ctl->th[s];
+		fprintf(f, "thread %u pid %d tid %d: %s", s, th->pid, th->tid,
+			pct_state_name(th->state));
+		if (th->state == PCT_BLOCKED) {
+			int ow = th->obj.owner_tid;
+			name_obj(o, &th->obj, obj, sizeof(obj));
+			fprintf(f, " in %s on %s", op_verb(th->obj.op), obj);
+			if (ow)
+				fprintf(f, ", held by tid %d (thread %d)", ow,
+					slot_of_tid(ctl, ow));
+		}
+		fprintf(f, " (futex %u, %llu steps, spins %u)\n", th->futex,
+			(unsigned long long)th->steps, th->spins);
+	}
+}
+
 void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,
 		       const char *dir, char *sig, size_t sn, char *what,
 		       size_t wn)
@@ -607,20 +640,32 @@ void fuzz_pct_deadlock(struct fuzz_pct *p, const struct fuzz_opts *o,
 	if (!f)
 		return;
 	fprintf(f, "%s\n\n", what);
-	for (uint32_t s = 0; s < ctl->nslots; s++) {
-		const struct pct_thread *th = &ctl->th[s];
-		fprintf(f, "thread %u pid %d tid %d: %s", s, th->pid, th->tid,
-			pct_state_name(th->state));
-		if (th->state == PCT_BLOCKED) {
-			int ow = th->obj.owner_tid;
-			name_obj(o, &th->obj, obj, sizeof(obj));
-			fprintf(f, " in %s on %s", op_verb(th->obj.op), obj);
-			if (ow)
-				fprintf(f, ", held by tid %d (thread %d)", ow,
-					slot_of_tid(ctl, ow));
-		}
-		fputc('\n', f);
-	}
+	write_threads(f, o, ctl);
+	fclose(f);
+}
+
+void fuzz_pct_dump(struct fuzz_pct *p, const struct fuzz_opts *o,
+		   const char *dir)
+{
+	struct pct_ctl *ctl = p->ctl;
+	char path[4200];
+	FILE *f;
+
+	if (!ctl)
+		return;
+	snprintf(path, sizeof(path), "%s/pct.txt", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	ctl_lock(ctl);
+	fprintf(f,
+		"holder %d steps %llu deadlock %u (at step %llu, %u outside) "
+		"switches %u\n\n",
+		ctl->holder, (unsigned long long)ctl->steps, ctl->deadlock,
+		(unsigned long long)ctl->deadlock_step,
+		ctl->noutside_at_deadlock, ctl->nsched);
+	write_threads(f, o, ctl);
+	ctl_unlock(ctl);
 	fclose(f);
 }
 

@@ -419,6 +419,7 @@ static void hang(struct sup *s)
 	char late[120] = "";
 
 	fflush(s->status); /* the diagnosis names the reaped from it */
+	fuzz_pct_dump(&s->pct, s->o, s->r->dir); /* under pct: who held it */
 	fuzz_diag_write(getpid(), s->r->dir, s->o, shape, sizeof(shape),
 			finding, sizeof(finding));
 	kill_all(s);

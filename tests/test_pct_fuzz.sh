@@ -182,6 +182,19 @@ n=$(sed -n 's/^run: //p' "$d/failure.txt")
 [ "${n:-99}" -lt 10 ] || t_fail "found in run $n"
 t_end
 
+t_begin "a hang the scheduler cannot see keeps the control segment's state: pct.txt"
+"$F" --strategy pct --runs 1 --timeout 500 --out "$T/out" -- \
+	sh -c "sleep 100" 2>"$T/err"
+[ $? = 1 ] || t_fail "a 100 s sleep must hang: $(cat "$T/err")"
+d=$T/out/failure-1
+grep -q '^kind: hang' "$d/failure.txt" || t_fail "$(cat "$d/failure.txt")"
+# the shell and its sleep: states vary with when the watchdog looked
+grep -Eq '^holder -?[0-9]+ steps [0-9]+ deadlock [01] ' "$d/pct.txt" &&
+	[ "$(grep -Ec '^thread [01] pid [0-9]+ tid [0-9]+: [a-z]+.* \(futex [0-9]+, [0-9]+ steps' \
+		"$d/pct.txt")" = 2 ] ||
+	t_fail "pct.txt: $(cat "$d/pct.txt" 2>&1)"
+t_end
+
 t_begin "pct options: checked, and refused where they make no sense"
 "$F" --strategy pct --depth 0 -- true 2>"$T/err"
 [ $? = 2 ] || t_fail "--depth 0 accepted"
