@@ -420,6 +420,10 @@ int fuzz_pct_watch(struct fuzz_pct *p, double now)
 		p->last_change = now;
 	} else if (ctl->holder >= 0) {
 		stalled(p, now - p->last_change);
+	} else if (now - p->last_change >= PCT_OUTSIDE_S) {
+		/* Nobody has held the baton for a while, yet a thread could
+		 * run: a release nobody passed on.  Give it on. */
+		wake(ctl, pct_nudge(ctl));
 	}
 	if (now >= p->next_reap) {
 		p->next_reap = now + PCT_REAP_S;

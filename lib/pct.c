@@ -395,7 +395,9 @@ int pct_leave(struct pct_ctl *ctl, int self)
 	ctl->th[self].state = PCT_GONE;
 	ctl->th[self].execing = 0;
 	pct_wake(ctl, pct_join_key(self), true);
-	if (ctl->holder != self)
+	/* Nobody holding the baton (all blocked but for threads outside,
+	 * of which this was one): whoever it woke must be given it. */
+	if (ctl->holder >= 0 && ctl->holder != self)
 		return ctl->holder;
 	return decide(ctl, PCT_R_LEAVE);
 }
@@ -432,6 +434,13 @@ int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead)
 	if (!held && ctl->holder >= 0)
 		return ctl->holder;
 	return decide(ctl, dead ? PCT_R_DEAD : PCT_R_LEAVE);
+}
+
+int pct_nudge(struct pct_ctl *ctl)
+{
+	if (ctl->holder >= 0 || !pct_count(ctl, PCT_RUNNABLE))
+		return ctl->holder;
+	return decide(ctl, PCT_R_RESUME);
 }
 
 int pct_outside(struct pct_ctl *ctl)

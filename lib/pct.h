@@ -239,6 +239,11 @@ int pct_leave(struct pct_ctl *ctl, int self);
  * holder. */
 int pct_leave_process(struct pct_ctl *ctl, int pid, bool dead);
 
+/* When nobody holds the baton but a thread can run (a thread outside
+ * the probe's view released it), give it the baton.  Returns the holder
+ * (-1: still none). */
+int pct_nudge(struct pct_ctl *ctl);
+
 /* The holder runs outside the probe's view: it is no longer scheduled
  * until it comes back through pct_resume(); the baton goes on.  Returns
  * the new holder. */

@@ -421,10 +421,16 @@ static void released(const void *addr, unsigned op)
 
 	if (!any_blocked())
 		return;
+	int h = -1;
+
 	obj_of(addr, op, 0, &o);
 	ctl_lock();
-	pct_wake(Q.ctl, o.key, op != TRACE_COND_SIGNAL);
+	/* Released by a thread outside while nobody held the baton. */
+	if (pct_wake(Q.ctl, o.key, op != TRACE_COND_SIGNAL) &&
+	    Q.ctl->holder < 0)
+		h = pct_nudge(Q.ctl);
 	ctl_unlock();
+	wake(h);
 }
 
 void probe_sched_released(struct probe_thread *t, unsigned op, const void *obj)
@@ -847,9 +853,13 @@ void probe_pct_pipe_changed(uint64_t key)
 {
 	if (!key || !any_blocked())
 		return;
+	int h = -1;
+
 	ctl_lock();
-	pct_wake(Q.ctl, key, true);
+	if (pct_wake(Q.ctl, key, true) && Q.ctl->holder < 0)
+		h = pct_nudge(Q.ctl);
 	ctl_unlock();
+	wake(h);
 }
 
 /* The process PID is dead (a zombie, or reaped), waiting up to 1 s. */
