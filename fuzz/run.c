@@ -61,9 +61,13 @@ struct sup {
 	FILE *status;
 	pid_t seen[MAX_TREE]; /* every pid the tree ever had, for cleanup */
 	int nseen;
-	uint64_t fp;		  /* last progress fingerprint */
-	double last_progress;	  /* monotonic seconds */
-	struct sched_sample prev; /* the last sample without progress */
+	uint64_t fp;	      /* last progress fingerprint */
+	double last_progress; /* monotonic seconds */
+	pid_t tree[MAX_TREE]; /* at the last fingerprint */
+	int ntree;
+	/* The last two samples of a still window, the newer at [cur]. */
+	struct sched_sample smp[2];
+	int cur;
 	bool have_prev;
 	double still_t0;  /* the first sample without progress */
 	double starved_s; /* since then: some thread starved */
@@ -346,20 +350,20 @@ static uint64_t trace_fingerprint(const char *dir)
 	return h;
 }
 
+/* The fingerprint of the run now; the tree's pids stay in S->tree. */
 static uint64_t fingerprint(struct sup *s)
 {
-	pid_t pids[MAX_TREE];
-	int n = fuzz_descendants(getpid(), pids, MAX_TREE);
 	uint64_t h = trace_fingerprint(s->r->dir);
 
-	for (int i = 0; i < n; i++) {
+	s->ntree = fuzz_descendants(getpid(), s->tree, MAX_TREE);
+	for (int i = 0; i < s->ntree; i++) {
 		struct fuzz_pstat ps;
-		remember(s, pids[i]);
-		if (fuzz_proc_stat(pids[i], 0, &ps))
+		remember(s, s->tree[i]);
+		if (fuzz_proc_stat(s->tree[i], 0, &ps))
 			continue;
 		h += mix(mix(0, (uint64_t)ps.pid), ps.cpu);
 	}
-	return mix(h, (uint64_t)n);
+	return mix(h, (uint64_t)s->ntree);
 }
 
 /* --- after the run ------------------------------------------------------- */
@@ -475,15 +479,13 @@ static void sample_check(struct sup *s)
 
 /* --- starved or hung ---------------------------------------------------- */
 
-static void sched_sample(struct sched_sample *d)
+/* The threads of the tree the last fingerprint found, into D. */
+static void sched_sample(const struct sup *s, struct sched_sample *d)
 {
-	pid_t pids[MAX_TREE];
-	int n = fuzz_descendants(getpid(), pids, MAX_TREE);
-
 	d->n = 0;
 	d->t = now_s();
-	for (int i = 0; i < n && d->n < STARVE_TASKS; i++)
-		d->n += fuzz_sched_threads(pids[i], d->th + d->n,
+	for (int i = 0; i < s->ntree && d->n < STARVE_TASKS; i++)
+		d->n += fuzz_sched_threads(s->tree[i], d->th + d->n,
 					   STARVE_TASKS - d->n);
 }
 
@@ -516,18 +518,16 @@ static bool starved_between(const struct sched_sample *a,
  * starved. */
 static void still_sample(struct sup *s)
 {
-	struct sched_sample *cur = malloc(sizeof(*cur));
+	const struct sched_sample *prev = &s->smp[s->cur];
+	struct sched_sample *cur = &s->smp[!s->cur];
 
-	if (!cur)
-		return;
-	sched_sample(cur);
+	sched_sample(s, cur);
 	if (!s->have_prev)
 		s->still_t0 = cur->t;
-	else if (starved_between(&s->prev, cur))
-		s->starved_s += cur->t - s->prev.t;
-	s->prev = *cur;
+	else if (starved_between(prev, cur))
+		s->starved_s += cur->t - prev->t;
+	s->cur = !s->cur;
 	s->have_prev = true;
-	free(cur);
 }
 
 /* --- the supervisor ----------------------------------------------------- */
