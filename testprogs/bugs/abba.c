@@ -1,28 +1,47 @@
 /*
- * bug-abba - two tellers move money between two accounts, each account with
- * its own process-shared mutex; an auditor checks that the total is kept.
+ * bug-abba - a payment chain over three accounts, each with its own
+ * process-shared mutex: teller 0 pays A to B, teller 1 forwards B to C and,
+ * in its refund slots, sends B back to A.  The supervisor checks at the end
+ * that the total was kept.
  *
  * The bug: transfer(from, to) locks from's mutex, then to's.  Teller 0
- * always moves A to B (locks A then B); teller 1 mostly does the same but
- * on a rare refund moves B to A (locks B then A).  If teller 0 holds A
- * while teller 1 holds B, each waits for the other forever: an ABBA
- * deadlock across two processes, a hang.
+ * locks A then B; teller 1's refund locks B then A.  If teller 0 holds A
+ * while teller 1 holds B on a refund, each waits for the other forever: an
+ * ABBA deadlock across two processes, a hang.
  * Window: teller 0 between its two locks while teller 1 is between its two
- * locks on a refund.  Each teller holds its first lock for a microsecond
- * or two of every 400 (the auditor, taking A then B like teller 0, for one
- * of every 2000): the two windows meet when a teller is held up between
- * its locks (a preemption there, or the fuzzer's noise), hardly ever by
- * chance.
- * Fixed twin: both locks are always taken in one global order (A, then B).
+ * locks on a refund.  Each holds its first lock for a microsecond or two of
+ * every 400: the two windows meet when one of them is held up between its
+ * locks (a preemption there, or the fuzzer's noise), hardly ever by chance.
+ *
+ * The clock: both tellers work in slots of one schedule that starts at
+ * bank.start_ns.  A slot is 400 us; a teller transfers once in each, at an
+ * offset drawn from the program's seed and the slot; teller 1 refunds in
+ * the last 4 slots of every 16; a slot a teller was held up through is
+ * skipped, not made up later in a burst.  So what a teller does at a given
+ * time does not drift with how long its sleeps overran or its noise took:
+ * teller 0 held up holding A for 2 ms meets the refund slots of those 2 ms
+ * in every run of the seed, and the fuzzer's replay reproduces the hang.
+ * Teller 1's forwarding (B to C) does not touch A, so teller 0 holding A
+ * does not stop teller 1 before its refund comes.  (Until session 4 each
+ * teller slept a random pause after each transfer, teller 1 refunded one
+ * transfer in 16, and an auditor took both locks every 2 ms: where teller
+ * 1 was when teller 0 was held up, and when the auditor let the tellers
+ * go, was the OS's, and replays reproduced 11-13 of 20.)
+ * Fixed twin: the locks are always taken in one global order (A, B, C).
  */
 #include "bugkit.h"
 
+#include <sys/prctl.h>
+
 #define MAGIC	 0x41424241u /* "ABBA" */
-#define PAUSE_US 400	     /* mean wait of a teller between transfers */
-#define AUDIT_US 2000	     /* the auditor's pause between audits */
-#define REFUND	 16	     /* teller 1 refunds one transfer in REFUND */
+#define SLOT_NS	 400000ull   /* a teller's slot: one transfer in each */
+#define START_NS 2000000ull  /* slot 0 starts this long after the fork */
+#define REFUND	 16	     /* teller 1 refunds in the last REFUNDS */
+#define REFUNDS	 4	     /* slots of every REFUND */
 #define CHECK_NS 100	     /* checking the source account's funds */
 #define TOTAL	 1000000
+
+enum { ACCT_A, ACCT_B, ACCT_C, NACCT };
 
 struct account {
 	pthread_mutex_t lock;
@@ -33,7 +52,8 @@ struct bank {
 	uint32_t magic;
 	uint32_t refunds;
 	uint64_t transfers;
-	struct account acct[2]; /* A, B */
+	uint64_t start_ns; /* CLOCK_MONOTONIC time of slot 0 */
+	struct account acct[NACCT];
 };
 
 static void on_hang(struct bugkit *k)
@@ -41,11 +61,12 @@ static void on_hang(struct bugkit *k)
 	struct bank *b = k->map;
 
 	bugkit_say(k,
-		   "transfers=%llu refunds=%u: acct[0].lock owner tid %d, "
-		   "acct[1].lock owner tid %d",
+		   "transfers=%llu refunds=%u: A.lock owner tid %d, "
+		   "B.lock owner tid %d, C.lock owner tid %d",
 		   (unsigned long long)b->transfers, b->refunds,
-		   b->acct[0].lock.__data.__owner,
-		   b->acct[1].lock.__data.__owner);
+		   b->acct[ACCT_A].lock.__data.__owner,
+		   b->acct[ACCT_B].lock.__data.__owner,
+		   b->acct[ACCT_C].lock.__data.__owner);
 }
 
 static void transfer(struct bugkit *k, struct bank *b, int from, int to,
@@ -70,42 +91,48 @@ static void transfer(struct bugkit *k, struct bank *b, int from, int to,
 	pthread_mutex_unlock(&first->lock);
 }
 
+/* Teller ID's draw for slot S: a function of the seed and the slot
+ * alone, so a skipped slot does not shift the later ones. */
+static uint64_t slot_draw(const struct bugkit *k, long id, uint64_t s)
+{
+	uint64_t r = bugkit_rng_seed(k, ((uint64_t)id + 1) << 32 | s);
+
+	return bugkit_rand(&r);
+}
+
+/* Wait for slot S (at the draw's offset in it); false if the teller was
+ * held up past the slot's end: skip it. */
+static bool slot_wait(const struct bank *b, uint64_t s, uint64_t draw)
+{
+	uint64_t at = b->start_ns + s * SLOT_NS;
+
+	if (bugkit_now_ns() >= at + SLOT_NS)
+		return false;
+	bugkit_sleep_until_ns(at + (draw >> 11) % SLOT_NS);
+	return true;
+}
+
 static int teller(struct bugkit *k, long id)
 {
 	struct bank *b = k->map;
-	uint64_t rng = bugkit_rng_seed(k, (uint64_t)id + 1);
 
-	for (unsigned long i = 0; i < k->m; i++) {
-		bugkit_sleep_us(bugkit_rand_below(&rng, 2 * PAUSE_US));
-		if (id == 1 && ((k->force && i == 0) ||
-				bugkit_rand_below(&rng, REFUND) == 0)) {
+	/* Wake at the slot's time, not up to 50 us after it (the default
+	 * timer slack): a schedule the same from run to run. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+
+	for (uint64_t s = 0; s < k->m; s++) {
+		uint64_t r = slot_draw(k, id, s);
+
+		if (!slot_wait(b, s, r))
+			continue;
+		if (id == 0) {
+			transfer(k, b, ACCT_A, ACCT_B, 2);
+		} else if ((k->force && s == 0) ||
+			   s % REFUND >= REFUND - REFUNDS) {
 			b->refunds++; /* only teller 1 writes it */
-			transfer(k, b, 1, 0, 3);
+			transfer(k, b, ACCT_B, ACCT_A, 3);
 		} else {
-			transfer(k, b, 0, 1, 1);
-		}
-	}
-	return BUGKIT_OK;
-}
-
-static int auditor(struct bugkit *k, long unused)
-{
-	struct bank *b = k->map;
-
-	(void)unused;
-	for (unsigned long i = 0; i < k->m / 16 + 1; i++) {
-		int64_t sum;
-
-		bugkit_sleep_us(AUDIT_US);
-		pthread_mutex_lock(&b->acct[0].lock);
-		pthread_mutex_lock(&b->acct[1].lock);
-		sum = b->acct[0].balance + b->acct[1].balance;
-		pthread_mutex_unlock(&b->acct[1].lock);
-		pthread_mutex_unlock(&b->acct[0].lock);
-		if (sum != TOTAL) {
-			bugkit_damage(k, "total %lld, want %d", (long long)sum,
-				      TOTAL);
-			return BUGKIT_DAMAGE;
+			transfer(k, b, ACCT_B, ACCT_C, 1);
 		}
 	}
 	return BUGKIT_OK;
@@ -114,7 +141,7 @@ static int auditor(struct bugkit *k, long unused)
 static const struct bugkit_prog prog = {
 	.name = "bug-abba",
 	.summary = "Two tellers lock two account mutexes in opposite orders "
-		   "on a rare refund: ABBA deadlock (hang).",
+		   "on a refund: ABBA deadlock (hang).",
 	.force_help = "sleep 2 ms between the first and the second lock; "
 		      "teller 1 starts with a refund",
 	.default_m = 120,
@@ -129,22 +156,26 @@ int main(int argc, char **argv)
 
 	bugkit_init(&k, &prog, argc, argv);
 	b = bugkit_create(&k, sizeof(*b));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NACCT; i++)
 		bugkit_mutex_init(&k, &b->acct[i].lock, PTHREAD_MUTEX_NORMAL,
 				  false);
-	b->acct[0].balance = TOTAL;
+	b->acct[ACCT_A].balance = TOTAL;
 	b->magic = MAGIC;
 	bugkit_spawn(&k, "teller0", teller, 0);
 	bugkit_spawn(&k, "teller1", teller, 1);
-	bugkit_spawn(&k, "auditor", auditor, 0);
+	/* The children read it once the gate opens (in bugkit_wait). */
+	b->start_ns = bugkit_now_ns() + START_NS;
 	st = bugkit_wait(&k);
-	if (st == BUGKIT_OK &&
-	    b->acct[0].balance + b->acct[1].balance != TOTAL) {
-		bugkit_damage(
-			&k, "total %lld, want %d",
-			(long long)(b->acct[0].balance + b->acct[1].balance),
-			TOTAL);
-		st = BUGKIT_DAMAGE;
+	if (st == BUGKIT_OK) {
+		int64_t sum = 0;
+
+		for (int i = 0; i < NACCT; i++)
+			sum += b->acct[i].balance;
+		if (sum != TOTAL) {
+			bugkit_damage(&k, "total %lld, want %d", (long long)sum,
+				      TOTAL);
+			st = BUGKIT_DAMAGE;
+		}
 	}
 	if (st == BUGKIT_OK)
 		bugkit_ok(&k,

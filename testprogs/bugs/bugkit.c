@@ -503,6 +503,18 @@ void bugkit_sleep_us(unsigned long us)
 		;
 }
 
+void bugkit_sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(t / 1000000000ull),
+		.tv_nsec = (long)(t % 1000000000ull),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
 uint64_t bugkit_rng_seed(const struct bugkit *k, uint64_t salt)
 {
 	uint64_t s = k->seed * 0x9e3779b97f4a7c15ull + salt;

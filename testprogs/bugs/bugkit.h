@@ -156,6 +156,8 @@ void bugkit_cpu_relax(void);
 bool bugkit_wait_nonzero(const uint32_t *word, unsigned long max_ms);
 /* Sleep US microseconds (the --force window wideners). */
 void bugkit_sleep_us(unsigned long us);
+/* Sleep until bugkit_now_ns() reaches T (at once if it has). */
+void bugkit_sleep_until_ns(uint64_t t);
 /* A per-process random stream: seeded from K->seed and SALT. */
 uint64_t bugkit_rng_seed(const struct bugkit *k, uint64_t salt);
 /* Next number of the stream at *S. */
