@@ -1,7 +1,7 @@
 /*
  * bug-abba - a payment chain over three accounts, each with its own
  * process-shared mutex: teller 0 pays A to B, teller 1 forwards B to C and,
- * in its refund slots, sends B back to A.  The supervisor checks at the end
+ * in its refund periods, sends B back to A.  The supervisor checks at the end
  * that the total was kept.
  *
  * The bug: transfer(from, to) locks from's mutex, then to's.  Teller 0
@@ -13,20 +13,26 @@
  * every 400: the two windows meet when one of them is held up between its
  * locks (a preemption there, or the fuzzer's noise), hardly ever by chance.
  *
- * The clock: both tellers work in slots of one schedule that starts at
- * bank.start_ns.  A slot is 400 us; a teller transfers once in each, at an
- * offset drawn from the program's seed and the slot; teller 1 refunds in
- * the last 4 slots of every 16; a slot a teller was held up through is
- * skipped, not made up later in a burst.  So what a teller does at a given
- * time does not drift with how long its sleeps overran or its noise took:
- * teller 0 held up holding A for 2 ms meets the refund slots of those 2 ms
- * in every run of the seed, and the fuzzer's replay reproduces the hang.
- * Teller 1's forwarding (B to C) does not touch A, so teller 0 holding A
- * does not stop teller 1 before its refund comes.  (Until session 4 each
- * teller slept a random pause after each transfer, teller 1 refunded one
- * transfer in 16, and an auditor took both locks every 2 ms: where teller
- * 1 was when teller 0 was held up, and when the auditor let the tellers
- * go, was the OS's, and replays reproduced 11-13 of 20.)
+ * The clock: both tellers plan transfer n for a time in the n-th 400 us
+ * slot of one schedule that starts at bank.start_ns (at an offset drawn
+ * from the program's seed and n); teller 1's transfer is a refund when it
+ * starts in the last 4 slots of every 16 (a refund period).  A teller held
+ * up (by a lock or the fuzzer's noise) catches up, its transfers 100 us
+ * apart, and never skips one.  So a teller's time does not drift with how
+ * long its sleeps overran, being late by a few microseconds moves its next
+ * transfers by as much and no more, and every run of a seed makes the same
+ * number of calls in the same order: teller 0 held up holding A for 2 ms
+ * meets the refund periods of those 2 ms in every run of the seed, and the
+ * fuzzer's replay reproduces the hang (session 4: 96 of 100 replays at
+ * load 4).  Teller 1's forwarding (B to C) does not touch A, so teller 0
+ * holding A does not stop teller 1 before its refund comes.  (Until
+ * session 4 each teller slept a random pause after each transfer, teller 1
+ * refunded one transfer in 16, and an auditor took both locks every 2 ms:
+ * where teller 1 was when teller 0 was held up, and when the auditor let
+ * the tellers go, was the OS's, and replays reproduced 11-13 of 20.  A
+ * first slotted form skipped the slots a teller had been held up through:
+ * a skip one run made and the next did not shifted every later noise
+ * decision by a transfer, 87-95 of 100.)
  * Fixed twin: the locks are always taken in one global order (A, B, C).
  */
 #include "bugkit.h"
@@ -34,7 +40,8 @@
 #include <sys/prctl.h>
 
 #define MAGIC	 0x41424241u /* "ABBA" */
-#define SLOT_NS	 400000ull   /* a teller's slot: one transfer in each */
+#define SLOT_NS	 400000ull   /* a teller plans one transfer in each */
+#define GAP_NS	 100000ull   /* a late teller's transfers: this far apart */
 #define START_NS 2000000ull  /* slot 0 starts this long after the fork */
 #define REFUND	 16	     /* teller 1 refunds in the last REFUNDS */
 #define REFUNDS	 4	     /* slots of every REFUND */
@@ -91,49 +98,50 @@ static void transfer(struct bugkit *k, struct bank *b, int from, int to,
 	pthread_mutex_unlock(&first->lock);
 }
 
-/* Teller ID's draw for slot S: a function of the seed and the slot
- * alone, so a skipped slot does not shift the later ones. */
-static uint64_t slot_draw(const struct bugkit *k, long id, uint64_t s)
+/* Teller ID's draw for transfer N: a function of the seed and N alone. */
+static uint64_t slot_draw(const struct bugkit *k, long id, uint64_t n)
 {
-	uint64_t r = bugkit_rng_seed(k, ((uint64_t)id + 1) << 32 | s);
+	uint64_t r = bugkit_rng_seed(k, ((uint64_t)id + 1) << 32 | n);
 
 	return bugkit_rand(&r);
 }
 
-/* Wait for slot S (at the draw's offset in it); false if the teller was
- * held up past the slot's end: skip it. */
-static bool slot_wait(const struct bank *b, uint64_t s, uint64_t draw)
+/* Is T (bugkit_now_ns) in one of teller 1's refund periods? */
+static bool refund_time(const struct bank *b, uint64_t t)
 {
-	uint64_t at = b->start_ns + s * SLOT_NS;
+	uint64_t slot = t > b->start_ns ? (t - b->start_ns) / SLOT_NS : 0;
 
-	if (bugkit_now_ns() >= at + SLOT_NS)
-		return false;
-	bugkit_sleep_until_ns(at + (draw >> 11) % SLOT_NS);
-	return true;
+	return slot % REFUND >= REFUND - REFUNDS;
 }
 
 static int teller(struct bugkit *k, long id)
 {
 	struct bank *b = k->map;
+	uint64_t last = 0;
 
-	/* Wake at the slot's time, not up to 50 us after it (the default
+	/* Wake at the planned time, not up to 50 us after it (the default
 	 * timer slack): a schedule the same from run to run. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 
-	for (uint64_t s = 0; s < k->m; s++) {
-		uint64_t r = slot_draw(k, id, s);
+	for (uint64_t n = 0; n < k->m; n++) {
+		uint64_t at = b->start_ns + n * SLOT_NS +
+			      (slot_draw(k, id, n) >> 11) % SLOT_NS;
 
-		if (!slot_wait(b, s, r))
-			continue;
+		/* Late (held up by a lock or the noise): catch up, but
+		 * never sooner than GAP_NS after the last transfer. */
+		if (last && at < last + GAP_NS)
+			at = last + GAP_NS;
+		bugkit_sleep_until_ns(at);
 		if (id == 0) {
 			transfer(k, b, ACCT_A, ACCT_B, 2);
-		} else if ((k->force && s == 0) ||
-			   s % REFUND >= REFUND - REFUNDS) {
+		} else if ((k->force && n == 0) ||
+			   refund_time(b, bugkit_now_ns())) {
 			b->refunds++; /* only teller 1 writes it */
 			transfer(k, b, ACCT_B, ACCT_A, 3);
 		} else {
 			transfer(k, b, ACCT_B, ACCT_C, 1);
 		}
+		last = bugkit_now_ns();
 	}
 	return BUGKIT_OK;
 }
