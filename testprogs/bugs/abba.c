@@ -13,9 +13,9 @@
  * every 400: the two windows meet when one of them is held up between its
  * locks (a preemption there, or the fuzzer's noise), hardly ever by chance.
  *
- * The clock: both tellers plan transfer n for a time in the n-th 400 us
- * slot of one schedule that starts at bank.start_ns (at an offset drawn
- * from the program's seed and n); teller 1's transfer is a refund when it
+ * The clock (bugkit_clock): both tellers plan transfer n for a time in the
+ * n-th 400 us slot of one schedule that starts at bank.start_ns (at an offset
+ * drawn from the program's seed and n); teller 1's transfer is a refund when it
  * starts in the last 4 slots of every 16 (a refund period).  A teller held
  * up (by a lock or the fuzzer's noise) catches up, its transfers 100 us
  * apart, and never skips one.  So a teller's time does not drift with how
@@ -36,8 +36,6 @@
  * Fixed twin: the locks are always taken in one global order (A, B, C).
  */
 #include "bugkit.h"
-
-#include <sys/prctl.h>
 
 #define MAGIC	 0x41424241u /* "ABBA" */
 #define SLOT_NS	 400000ull   /* a teller plans one transfer in each */
@@ -98,14 +96,6 @@ static void transfer(struct bugkit *k, struct bank *b, int from, int to,
 	pthread_mutex_unlock(&first->lock);
 }
 
-/* Teller ID's draw for transfer N: a function of the seed and N alone. */
-static uint64_t slot_draw(const struct bugkit *k, long id, uint64_t n)
-{
-	uint64_t r = bugkit_rng_seed(k, ((uint64_t)id + 1) << 32 | n);
-
-	return bugkit_rand(&r);
-}
-
 /* Is T (bugkit_now_ns) in one of teller 1's refund periods? */
 static bool refund_time(const struct bank *b, uint64_t t)
 {
@@ -117,21 +107,12 @@ static bool refund_time(const struct bank *b, uint64_t t)
 static int teller(struct bugkit *k, long id)
 {
 	struct bank *b = k->map;
-	uint64_t last = 0;
+	struct bugkit_clock c;
 
-	/* Wake at the planned time, not up to 50 us after it (the default
-	 * timer slack): a schedule the same from run to run. */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-
+	bugkit_clock_init(k, &c, b->start_ns, SLOT_NS, GAP_NS,
+			  (uint64_t)id + 1);
 	for (uint64_t n = 0; n < k->m; n++) {
-		uint64_t at = b->start_ns + n * SLOT_NS +
-			      (slot_draw(k, id, n) >> 11) % SLOT_NS;
-
-		/* Late (held up by a lock or the noise): catch up, but
-		 * never sooner than GAP_NS after the last transfer. */
-		if (last && at < last + GAP_NS)
-			at = last + GAP_NS;
-		bugkit_sleep_until_ns(at);
+		bugkit_clock_wait(k, &c, n);
 		if (id == 0) {
 			transfer(k, b, ACCT_A, ACCT_B, 2);
 		} else if ((k->force && n == 0) ||
@@ -141,7 +122,7 @@ static int teller(struct bugkit *k, long id)
 		} else {
 			transfer(k, b, ACCT_B, ACCT_C, 1);
 		}
-		last = bugkit_now_ns();
+		bugkit_clock_done(&c);
 	}
 	return BUGKIT_OK;
 }

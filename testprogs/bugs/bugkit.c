@@ -515,6 +515,36 @@ void bugkit_sleep_until_ns(uint64_t t)
 		;
 }
 
+void bugkit_clock_init(const struct bugkit *k, struct bugkit_clock *c,
+		       uint64_t start, uint64_t slot, uint64_t gap,
+		       uint64_t salt)
+{
+	(void)k;
+	c->start = start;
+	c->slot = slot;
+	c->gap = gap;
+	c->salt = salt;
+	c->last = 0;
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+}
+
+void bugkit_clock_wait(const struct bugkit *k, struct bugkit_clock *c,
+		       uint64_t n)
+{
+	uint64_t r = bugkit_rng_seed(k, c->salt << 32 | n);
+	uint64_t at =
+		c->start + n * c->slot + (bugkit_rand(&r) >> 11) % c->slot;
+
+	if (c->last && at < c->last + c->gap)
+		at = c->last + c->gap;
+	bugkit_sleep_until_ns(at);
+}
+
+void bugkit_clock_done(struct bugkit_clock *c)
+{
+	c->last = bugkit_now_ns();
+}
+
 uint64_t bugkit_rng_seed(const struct bugkit *k, uint64_t salt)
 {
 	uint64_t s = k->seed * 0x9e3779b97f4a7c15ull + salt;

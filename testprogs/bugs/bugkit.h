@@ -158,6 +158,30 @@ bool bugkit_wait_nonzero(const uint32_t *word, unsigned long max_ms);
 void bugkit_sleep_us(unsigned long us);
 /* Sleep until bugkit_now_ns() reaches T (at once if it has). */
 void bugkit_sleep_until_ns(uint64_t t);
+
+/*
+ * A process's clock of planned steps: step n is planned for a time in the
+ * n-th SLOT ns after START, at an offset drawn from the program's seed,
+ * SALT and n; a process held up (by a lock, a stall, the fuzzer's noise)
+ * catches up with its steps GAP ns apart and never skips one.  So its time
+ * does not drift with its sleeps' overruns, being late moves its next
+ * steps by as much and no more, and every run makes the same calls in the
+ * same order: what a seed's run does at a given time, a replay does too.
+ */
+struct bugkit_clock {
+	uint64_t start, slot, gap, salt;
+	uint64_t last; /* when the last step ended (0: none yet) */
+};
+/* Set C up (and this thread's timer slack to 1 ns: wake when planned, not
+ * up to 50 us later). */
+void bugkit_clock_init(const struct bugkit *k, struct bugkit_clock *c,
+		       uint64_t start, uint64_t slot, uint64_t gap,
+		       uint64_t salt);
+/* Sleep until step N's time. */
+void bugkit_clock_wait(const struct bugkit *k, struct bugkit_clock *c,
+		       uint64_t n);
+/* Step done: the next one is at least GAP ns from now. */
+void bugkit_clock_done(struct bugkit_clock *c);
 /* A per-process random stream: seeded from K->seed and SALT. */
 uint64_t bugkit_rng_seed(const struct bugkit *k, uint64_t salt);
 /* Next number of the stream at *S. */
