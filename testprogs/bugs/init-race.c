@@ -1,8 +1,10 @@
 /*
- * bug-init-race - two peer processes start independently, each opening (or
- * creating) the shared segment and initialising it if nobody has: a
- * process-shared error-checking mutex and a counter both then increment
- * under it.  (The supervisor only forks them and removes the segment.)
+ * bug-init-race - two peer processes start independently, peer 1 about 3 ms
+ * after peer 0, each opening (or creating) the shared segment and
+ * initialising it if nobody has: a table of 64 records with a
+ * process-shared mutex each, then a process-shared error-checking mutex
+ * and a counter both peers then increment under it.  (The supervisor only
+ * forks them and removes the segment.)
  *
  * The bug: shm_open(O_CREAT) without O_EXCL and an "initialised yet?" test
  * of the magic number: when the second peer tests before the first has
@@ -11,8 +13,14 @@
  * already counted: increments are lost, or the holder's unlock fails with
  * EPERM because the mutex it holds was reset under it.
  * Window: the first peer between its magic test and its magic store
- * (across ftruncate and pthread_mutex_init); peers start with a random
- * delay of up to 300 us, so they rarely meet there.
+ * (across ftruncate and its 65 pthread_mutex_init calls): some tens of
+ * microseconds, so a peer starting 3 ms later meets it only when the
+ * first is held up there for milliseconds (a preemption, or the fuzzer's
+ * noise, which sleeps at sync-object initialisations).  Until session 4
+ * the peers started within 300 us of each other and the segment had no
+ * table: a window of a microsecond or two that noise met by alignments of
+ * tens of microseconds at the two processes' start, which the OS moved
+ * from run to run (88 of 100 replays; now 100 of 100).
  * Fixed twin: O_CREAT | O_EXCL decides the one initialiser; the other
  * opens the existing segment and waits for the magic before using it.
  */
@@ -28,15 +36,18 @@
 #include <unistd.h>
 
 #define MAGIC	  0x494e4954u /* "INIT" */
-#define JITTER_US 300	      /* peers start within this */
+#define GAP_US	  3000	      /* peer 1 starts this much after peer 0, */
+#define JITTER_US 300	      /* give or take this */
+#define NSLOTS	  64	      /* records, each with its own mutex */
 #define WORK_NS	  500	      /* work inside the critical section */
 
 struct shared {
 	uint32_t magic; /* stored last by the initialiser */
 	uint32_t inits; /* initialisations done: 1 in a good run */
 	pthread_mutex_t lock;
-	uint64_t counter; /* under lock */
-	uint32_t done;	  /* peers finished */
+	uint64_t counter;	      /* under lock */
+	uint32_t done;		      /* peers finished */
+	pthread_mutex_t slot[NSLOTS]; /* the records' locks */
 };
 
 static struct shared *map_fd(struct bugkit *k, int fd)
@@ -52,6 +63,8 @@ static struct shared *map_fd(struct bugkit *k, int fd)
 
 static void init_shared(struct bugkit *k, struct shared *s)
 {
+	for (int i = 0; i < NSLOTS; i++)
+		bugkit_mutex_init(k, &s->slot[i], PTHREAD_MUTEX_NORMAL, false);
 	bugkit_mutex_init(k, &s->lock, PTHREAD_MUTEX_ERRORCHECK, false);
 	s->counter = 0;
 	__atomic_add_fetch(&s->inits, 1, __ATOMIC_RELAXED);
@@ -155,7 +168,8 @@ static int peer(struct bugkit *k, long id)
 	if (k->force)
 		bugkit_sleep_us(id == 0 ? 0 : 300);
 	else
-		bugkit_sleep_us(bugkit_rand_below(&rng, JITTER_US));
+		bugkit_sleep_us((unsigned long)id * GAP_US +
+				bugkit_rand_below(&rng, JITTER_US));
 	s = k->fixed ? open_fixed(k) : open_buggy(k, id);
 	for (unsigned long i = 0; i < k->m; i++) {
 		uint64_t v;
