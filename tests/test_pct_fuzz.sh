@@ -183,12 +183,19 @@ n=$(sed -n 's/^run: //p' "$d/failure.txt")
 t_end
 
 t_begin "a hang the scheduler cannot see keeps the control segment's state: pct.txt"
+# The shell's child, cat, blocks opening a FIFO nobody will open for
+# writing: outside the probe's view.  (Not a sleep: under pct a sleep
+# while another thread can run is a yield, virtual time, so "sleep 100"
+# could end at once when the shell had not yet reached its wait.  cat
+# opens its argument after exec, so the child is a traced image, not a
+# vfork child blocked in the shell's redirection.)
+mkfifo "$T/fifo" || t_fail "mkfifo"
 "$F" --strategy pct --runs 1 --timeout 500 --out "$T/out" -- \
-	sh -c "sleep 100" 2>"$T/err"
-[ $? = 1 ] || t_fail "a 100 s sleep must hang: $(cat "$T/err")"
+	sh -c "cat '$T/fifo'; true" 2>"$T/err"
+[ $? = 1 ] || t_fail "a blocked open must hang: $(cat "$T/err")"
 d=$T/out/failure-1
 grep -q '^kind: hang' "$d/failure.txt" || t_fail "$(cat "$d/failure.txt")"
-# the shell and its sleep: states vary with when the watchdog looked
+# the shell and its child: states vary with when the watchdog looked
 grep -Eq '^holder -?[0-9]+ steps [0-9]+ deadlock [01] ' "$d/pct.txt" &&
 	[ "$(grep -Ec '^thread [01] pid [0-9]+ tid [0-9]+: [a-z]+.* \(futex [0-9]+, [0-9]+ steps' \
 		"$d/pct.txt")" = 2 ] ||
