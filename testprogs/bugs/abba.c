@@ -109,8 +109,7 @@ static int teller(struct bugkit *k, long id)
 	struct bank *b = k->map;
 	struct bugkit_clock c;
 
-	bugkit_clock_init(k, &c, b->start_ns, SLOT_NS, GAP_NS,
-			  (uint64_t)id + 1);
+	bugkit_clock_init(&c, b->start_ns, SLOT_NS, GAP_NS, (uint64_t)id + 1);
 	for (uint64_t n = 0; n < k->m; n++) {
 		bugkit_clock_wait(k, &c, n);
 		if (id == 0) {

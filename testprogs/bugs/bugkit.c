@@ -515,11 +515,9 @@ void bugkit_sleep_until_ns(uint64_t t)
 		;
 }
 
-void bugkit_clock_init(const struct bugkit *k, struct bugkit_clock *c,
-		       uint64_t start, uint64_t slot, uint64_t gap,
-		       uint64_t salt)
+void bugkit_clock_init(struct bugkit_clock *c, uint64_t start, uint64_t slot,
+		       uint64_t gap, uint64_t salt)
 {
-	(void)k;
 	c->start = start;
 	c->slot = slot;
 	c->gap = gap;

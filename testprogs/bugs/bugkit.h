@@ -174,9 +174,8 @@ struct bugkit_clock {
 };
 /* Set C up (and this thread's timer slack to 1 ns: wake when planned, not
  * up to 50 us later). */
-void bugkit_clock_init(const struct bugkit *k, struct bugkit_clock *c,
-		       uint64_t start, uint64_t slot, uint64_t gap,
-		       uint64_t salt);
+void bugkit_clock_init(struct bugkit_clock *c, uint64_t start, uint64_t slot,
+		       uint64_t gap, uint64_t salt);
 /* Sleep until step N's time. */
 void bugkit_clock_wait(const struct bugkit *k, struct bugkit_clock *c,
 		       uint64_t n);

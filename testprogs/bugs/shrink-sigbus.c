@@ -79,7 +79,7 @@ static int trimmer(struct bugkit *k, long unused)
 	struct bugkit_clock c;
 
 	(void)unused;
-	bugkit_clock_init(k, &c, start_ns, TRIM_NS, GAP_NS, 1);
+	bugkit_clock_init(&c, start_ns, TRIM_NS, GAP_NS, 1);
 	for (unsigned long i = 0; i < k->m / 5 + 1;
 	     i++, bugkit_clock_done(&c)) {
 		bool locked = false;
@@ -121,7 +121,7 @@ static int reader(struct bugkit *k, long unused)
 	(void)unused;
 	sigbus_kit = k;
 	signal(SIGBUS, on_sigbus);
-	bugkit_clock_init(k, &c, start_ns, READ_NS, GAP_NS, 2);
+	bugkit_clock_init(&c, start_ns, READ_NS, GAP_NS, 2);
 	for (unsigned long i = 0; i < k->m; i++, bugkit_clock_done(&c)) {
 		unsigned sum = 0;
 
